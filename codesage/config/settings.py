@@ -1,0 +1,129 @@
+"""Settings of a CODESAGE node, validated once at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CODESAGE_"
+JWT_SECRET_FILE = "jwt_secret"
+
+
+class SettingsError(Exception):
+    """Raised when the environment holds an invalid setting; the message names the variable."""
+
+
+class IceServer(BaseModel):
+    """One STUN/TURN server handed to aiortc and to the browser."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class Settings(BaseSettings):
+    """Everything a node needs to know, from `CODESAGE_*` variables (or keyword arguments)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="Postgres URL; unset starts an embedded Postgres."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset starts an embedded Redis."
+    )
+    data_dir: Path = Field(
+        default=Path("codesage-data"),
+        description="Folder for the embedded servers, the generated JWT secret and recordings.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret for signing tokens; generated and kept in the data folder when unset.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port the HTTP server binds.")
+    ice_servers: list[IceServer] = Field(
+        default_factory=list,
+        description='JSON list of ICE servers, e.g. [{"urls": ["stun:stun.example.org"]}].',
+    )
+    stt_model: Literal["tiny.en", "base"] = Field(
+        default="tiny.en", description="Whisper model: tiny.en (English) or base (multilingual)."
+    )
+    tts_voice: str = Field(default="en_US-joe-medium", description="Piper voice name.")
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2", description="Sentence-embedding model used for scoring."
+    )
+    inference_threads: int = Field(
+        default=2, ge=1, le=64, description="Threads in the shared model-inference pool."
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Optional OpenAI-compatible endpoint, e.g. http://host/v1."
+    )
+    llm_model: str | None = Field(default=None, description="Model name for the optional LLM.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Key for the optional LLM.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgres://", "postgresql://")):
+            raise ValueError("must start with postgresql:// or postgres://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("database_url", "redis_url", "llm_base_url", "llm_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured JWT secret, or one generated once and kept in the data folder."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.data_dir / JWT_SECRET_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        # O_EXCL: when two nodes race on a fresh data folder, the loser reads the winner's secret.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret)
+        return secret
+
+
+def _variable_name(location: tuple[int | str, ...]) -> str:
+    field = str(location[0]) if location else "?"
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment; raise `SettingsError` naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = _variable_name(error["loc"])
+            shown = error.get("input")
+            # Never echo a secret back into a terminal or log.
+            if "secret" in name.lower() or "key" in name.lower():
+                shown = "***"
+            problems.append(f"{name}: {error['msg']} (got {shown!r})")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""Interview actors, their supervisor, the event log, checkpoints and recovery."""

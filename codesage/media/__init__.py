@@ -1,0 +1,1 @@
+"""WebRTC media: peer connections, audio in, voice out, recording, relay to observers."""

@@ -1,0 +1,1 @@
+"""The aiohttp app: REST API, Socket.IO namespaces, auth and web assets."""
