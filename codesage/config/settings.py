@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 ENV_PREFIX = "CODESAGE_"
 JWT_SECRET_FILE = "jwt_secret"
@@ -117,6 +118,13 @@ def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; raise `SettingsError` naming each bad variable."""
     try:
         return Settings(**overrides)
+    except SourceError as exc:
+        # Raised for JSON-valued variables that do not parse; it names the field in quotes.
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        name = _variable_name((field,))
+        raise SettingsError(
+            f"invalid configuration:\n  {name}: not valid JSON ({exc.__cause__})"
+        ) from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

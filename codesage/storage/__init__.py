@@ -1,0 +1,1 @@
+"""Postgres repositories and migrations, Redis live state, embedded servers."""
