@@ -1,0 +1,65 @@
+"""What callers ask of an interview actor, and the errors it answers with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ObserverActionName = Literal[
+    "pause", "resume", "inject_question", "take_over", "hand_back", "note", "end"
+]
+
+
+class InterviewError(Exception):
+    """A request the interview refuses; `code` is stable, `message` is for humans."""
+
+    def __init__(self, code: str, message: str, status: int = 409):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Join:
+    """The candidate opened (or reopened) the interview."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The candidate read the AI notice and accepted (or declined)."""
+
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The candidate's final answer to a prompt."""
+
+    prompt_id: str
+    text: str
+    source: Literal["typed", "voice"] = "typed"
+
+
+@dataclass(frozen=True)
+class HintRequest:
+    """A practice-mode candidate asks for a hint on the current question."""
+
+    prompt_id: str
+
+
+@dataclass(frozen=True)
+class ObserverAction:
+    """A human interviewer acts on the interview; `by` is the staff subject UUID."""
+
+    action: ObserverActionName
+    by: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Ask the actor to finish its current command and stop (node shutdown)."""
+
+
+Command = Join | Consent | Answer | HintRequest | ObserverAction | Stop
