@@ -10,15 +10,24 @@ STAMP := $(VENV)/.codesage-installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint install
+WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 
-## run: install everything and serve on the embedded Postgres and Redis
-run: install
+.PHONY: run test lint install web
+
+## run: install everything, build the web apps, serve on the embedded Postgres and Redis
+run: install web
 	$(BIN)/codesage serve
 
-## test: install everything the tests need and run the whole suite
-test: install
+## test: install everything the tests need (web build included) and run the whole suite
+test: install web
 	$(BIN)/python -m pytest
+	cd web && npm test --silent
+
+## web: build the web apps into web/dist (only when their sources changed)
+web: web/dist/index.html
+
+web/dist/index.html: $(WEB_SOURCES) web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 ## lint: ruff (lint and format) and strict mypy
 lint: install

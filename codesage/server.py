@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from codesage.config import Settings
-from codesage.signaling.app import create_app
+from codesage.node import Node, build_node
+from codesage.signaling.auth import Role
+from codesage.signaling.web_assets import default_web_dist
 from codesage.storage.connections import Storage
 from codesage.storage.embedded import EmbeddedPostgres, EmbeddedRedis
 
@@ -52,20 +54,37 @@ async def storage_servers(settings: Settings) -> AsyncIterator[ServerUrls]:
 async def serve(settings: Settings, *, announce: bool = True) -> None:
     """Run a node until SIGINT or SIGTERM, then shut down cleanly."""
     settings.resolved_jwt_secret()  # create it now so that a bad data folder fails at start
+    stop = _stop_on_signals()
     async with storage_servers(settings) as urls:
         storage = await Storage.open(urls.database_url, urls.redis_url)
+        node: Node | None = None
         try:
-            app = create_app(storage.health)
-            runner = web.AppRunner(app, access_log=None)
+            node = await build_node(
+                storage,
+                redis_url=urls.redis_url,
+                jwt_secret=settings.resolved_jwt_secret(),
+                inference_threads=settings.inference_threads,
+                web_dist=settings.web_dir or default_web_dist(),
+            )
+            runner = web.AppRunner(node.app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, settings.host, settings.port)
             await site.start()
             if announce:
                 _announce(settings, urls)
-            await _wait_for_stop_signal()
+                if urls.embedded_postgres and urls.embedded_redis:
+                    await _announce_demo(node, _base_url(settings))
+            await stop.wait()
             await runner.cleanup()
         finally:
+            if node is not None:
+                await node.close()
             await storage.close()
+
+
+def _base_url(settings: Settings) -> str:
+    host = "localhost" if settings.host in {"0.0.0.0", "127.0.0.1", "::"} else settings.host
+    return f"http://{host}:{settings.port}"
 
 
 def _announce(settings: Settings, urls: ServerUrls) -> None:
@@ -75,21 +94,36 @@ def _announce(settings: Settings, urls: ServerUrls) -> None:
     if urls.embedded_redis:
         where.append("embedded Redis")
     backing = ", ".join(where) or "external Postgres and Redis"
-    host = "localhost" if settings.host in {"0.0.0.0", "127.0.0.1", "::"} else settings.host
     print(
-        f"CODESAGE is running on http://{host}:{settings.port}/ ({backing}; "
+        f"CODESAGE is running on {_base_url(settings)}/ ({backing}; "
         f"data in {settings.data_dir.resolve()}). Press Ctrl+C to stop.",
         flush=True,
     )
 
 
-async def _wait_for_stop_signal() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM; installed first so that an early signal is clean."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+    return stop
+
+
+async def _announce_demo(node: Node, base: str) -> None:
+    """On the zero-config default, schedule a practice interview and print dev links."""
+    template = await node.templates.latest("backend-python")
+    if template is None:
+        return
+    interview = await node.interviews.create(template.id, "practice")
+    candidate = node.tokens.issue(
+        Role.CANDIDATE, interview_id=str(interview.id), subject=str(interview.candidate_id)
+    )
+    staff = node.tokens.issue(Role.ADMIN)
+    print(
+        "Demo (development tokens, valid 12-24 h):\n"
+        f"  candidate:   {base}/candidate/?token={candidate}\n"
+        f"  interviewer: {base}/console/?token={staff}\n"
+        f"  recruiter:   {base}/review/?token={staff}",
+        flush=True,
+    )

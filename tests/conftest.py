@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -61,3 +62,36 @@ async def storage(database_url: str, redis_prefix: str) -> AsyncIterator[Storage
     opened = await Storage.open(database_url, TEST_REDIS_URL, redis_prefix=redis_prefix)
     yield opened
     await opened.close()
+
+
+@pytest.fixture(scope="session")
+def rubric_scorer() -> Any:
+    """The real embedding scorer, loaded once per test session (a couple of seconds)."""
+    from codesage.agents.embeddings import MiniLMEncoder
+    from codesage.agents.scoring import RubricScorer
+    from codesage.node import use_one_torch_thread_per_job
+
+    use_one_torch_thread_per_job()
+
+    return RubricScorer(MiniLMEncoder())
+
+
+TEST_JWT_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture
+async def node(storage: Storage, redis_prefix: str, rubric_scorer: Any) -> AsyncIterator[Any]:
+    """A fully wired node (engine, REST, Socket.IO) on the test's own database and prefix."""
+    from codesage.node import build_node
+
+    built = await build_node(
+        storage,
+        redis_url=TEST_REDIS_URL,
+        jwt_secret=TEST_JWT_SECRET,
+        inference_threads=2,
+        web_dist=None,
+        scorer=rubric_scorer,
+        socket_channel=f"{redis_prefix}socketio",
+    )
+    yield built
+    await built.close()

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         default=None,
         description="Secret for signing tokens; generated and kept in the data folder when unset.",
     )
+    web_dir: Path | None = Field(
+        default=None, description="Built web apps folder; default web/dist of the checkout."
+    )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(default=8080, ge=1, le=65535, description="Port the HTTP server binds.")
     ice_servers: list[IceServer] = Field(

@@ -334,6 +334,9 @@ class InterviewActor:
             self._inject(_required_text(command.text))
         elif action == "end":
             self._end_by_interviewer()
+        elif action == "cancel":
+            self._set_phase("cancelled")
+            self._emit("ended", {"reason": "cancelled"})
         await self._commit()
         return {"seq": self._state.last_seq, "state": self._state.phase}
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 ObserverActionName = Literal[
-    "pause", "resume", "inject_question", "take_over", "hand_back", "note", "end"
+    "pause", "resume", "inject_question", "take_over", "hand_back", "note", "end", "cancel"
 ]
 
 

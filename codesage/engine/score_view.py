@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from codesage.agents.aggregate import combine_answer_scores
 from codesage.agents.answer_score import AnswerScore
 from codesage.agents.interviewer import SessionSummary
 from codesage.agents.template import InterviewTemplate, Question
@@ -34,20 +35,26 @@ def score_payload(
 
 
 def summary_payload(template: InterviewTemplate, summary: SessionSummary) -> dict[str, Any]:
-    """The `summary` event: the adaptive ability estimate per competency so far."""
-    names = {c.id: c.name for c in template.competencies}
-    return {
-        "competencies": [
-            {
-                "id": status.competency_id,
-                "name": names.get(status.competency_id, status.competency_id),
-                "theta": status.estimate.theta,
-                "standard_error": status.estimate.standard_error,
-                "questions_asked": status.questions_asked,
-                "insufficient_answers": status.insufficient_answers,
-                "stopped": None if status.stop_reason is None else status.stop_reason.value,
-            }
-            for status in summary.competencies
-        ],
-        "overall_theta": summary.overall_theta,
-    }
+    """The `summary` event: `Scores` without answers, plus the adaptive ability estimates."""
+    answers = [
+        {
+            "question_id": outcome.question_id,
+            "competency": outcome.competency_id,
+            "level": outcome.score.level,
+            "score": outcome.score.score,
+            "confidence": outcome.score.confidence,
+            "insufficient_evidence": outcome.score.insufficient_evidence,
+        }
+        for outcome in summary.questions
+        if outcome.score is not None and outcome.competency_id is not None
+    ]
+    combined = combine_answer_scores(template, answers)
+    adaptive = {status.competency_id: status for status in summary.competencies}
+    for row in combined["competencies"]:
+        status = adaptive.get(row["id"])
+        if status is not None:
+            row["theta"] = status.estimate.theta
+            row["theta_standard_error"] = status.estimate.standard_error
+            row["questions_asked"] = status.questions_asked
+            row["stopped"] = None if status.stop_reason is None else status.stop_reason.value
+    return {**combined, "overall_theta": summary.overall_theta}

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
+from codesage.signaling.errors import json_errors
 from codesage.signaling.health import HealthCheck, add_health_routes
+from codesage.signaling.openapi import add_routes, openapi_document
+from codesage.signaling.rest import RestApi, RestDependencies
+from codesage.signaling.sockets import SocketDependencies, SocketHub
+from codesage.signaling.web_assets import add_web_routes
 
 # Requests larger than this are refused with 413 before any handler reads them.
-MAX_REQUEST_BYTES = 5 * 1024 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def create_app(health_check: HealthCheck) -> web.Application:
-    """The web application with its routes; dependencies are passed in, not looked up."""
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+def create_app(
+    health_check: HealthCheck,
+    *,
+    rest: RestDependencies | None = None,
+    hub: SocketHub | None = None,
+    sockets: SocketDependencies | None = None,
+    web_dist: Path | None = None,
+) -> web.Application:
+    """The web application; dependencies are passed in, not looked up."""
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[json_errors])
     add_health_routes(app, health_check)
+    if rest is not None:
+        routes = RestApi(rest).routes()
+        add_routes(app, routes)
+        document = openapi_document(routes)
+
+        async def openapi(request: web.Request) -> web.Response:
+            return web.json_response(document)
+
+        app.router.add_get("/openapi.json", openapi)
+    if hub is not None and sockets is not None:
+        hub.attach_namespaces(sockets)
+        hub.server.attach(app)
+    add_web_routes(app, web_dist)
     return app

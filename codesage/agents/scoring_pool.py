@@ -1,0 +1,82 @@
+"""Runs blocking answer scoring off the event loop, in a bounded thread pool shared by sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+
+from codesage.agents.answer_score import AnswerScore, AnswerScorer
+from codesage.agents.template import Rubric
+
+
+class ScoringPool:
+    """`await pool.score(...)` scores in a worker thread; at most `max_pending` jobs are submitted.
+
+    Torch releases the GIL during inference, so threads give real parallelism. Callers beyond
+    `max_pending` wait on a semaphore instead of piling work into the executor's queue.
+    """
+
+    def __init__(
+        self, scorer: AnswerScorer, *, max_workers: int = 2, max_pending: int | None = None
+    ) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        pending = max_pending if max_pending is not None else 4 * max_workers
+        if pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        self._scorer = scorer
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="codesage-scoring"
+        )
+        self._slots = asyncio.Semaphore(pending)
+        self._max_pending = pending
+        self._in_flight = 0
+        self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs submitted to the executor and not yet finished (running or queued)."""
+        return self._in_flight
+
+    @property
+    def max_pending(self) -> int:
+        """Most jobs submitted at once."""
+        return self._max_pending
+
+    async def score(self, question: str, answer: str, rubric: Rubric) -> AnswerScore:
+        """Score one answer in a worker thread; waits for a free slot first."""
+        if self._closed:
+            raise RuntimeError("the scoring pool is closed")
+        async with self._slots:
+            if self._closed:
+                raise RuntimeError("the scoring pool is closed")
+            loop = asyncio.get_running_loop()
+            self._in_flight += 1
+            try:
+                return await loop.run_in_executor(
+                    self._executor, self._scorer.score, question, answer, rubric
+                )
+            finally:
+                self._in_flight -= 1
+
+    def close(self) -> None:
+        """Stop accepting work and drop queued jobs; running ones finish in their threads."""
+        self._closed = True
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def aclose(self) -> None:
+        """Stop accepting work and wait, off the loop, for running jobs to finish."""
+        self._closed = True
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+
+    async def __aenter__(self) -> ScoringPool:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
