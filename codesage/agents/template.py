@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SHIPPED_TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -15,7 +15,13 @@ class TemplateError(Exception):
     """A template file that cannot be read or does not validate; the message names the file."""
 
 
-class RubricLevel(BaseModel):
+class TemplatePart(BaseModel):
+    """Unknown keys are errors: a typo such as `follow_up:` must not silently drop content."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RubricLevel(TemplatePart):
     """One level of a behaviourally anchored rating scale."""
 
     level: int = Field(ge=1, le=5)
@@ -25,7 +31,7 @@ class RubricLevel(BaseModel):
     )
 
 
-class Rubric(BaseModel):
+class Rubric(TemplatePart):
     """How an answer is judged: BARS levels and/or a reference answer, plus key indicators."""
 
     levels: list[RubricLevel] = Field(default_factory=list)
@@ -39,13 +45,14 @@ class Rubric(BaseModel):
     def _has_a_standard(self) -> Rubric:
         if not self.levels and not self.reference_answer:
             raise ValueError("a rubric needs BARS levels, a reference answer, or both")
+        # Anchors at some levels only (say 1, 3 and 5) are common BARS practice; repeats are not.
         seen = [level.level for level in self.levels]
         if len(seen) != len(set(seen)):
             raise ValueError(f"rubric levels repeat: {sorted(seen)}")
         return self
 
 
-class Hint(BaseModel):
+class Hint(TemplatePart):
     """A practice-mode hint; `strength` 1 is a nudge, 3 nearly gives the point away."""
 
     text: str = Field(min_length=1)
@@ -55,7 +62,7 @@ class Hint(BaseModel):
     )
 
 
-class Question(BaseModel):
+class Question(TemplatePart):
     """One question with its rubric, follow-up probes and practice hints."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -70,8 +77,18 @@ class Question(BaseModel):
     hints: list[Hint] = Field(default_factory=list)
     rubric: Rubric
 
+    @model_validator(mode="after")
+    def _hints_point_at_indicators(self) -> Question:
+        known = set(self.rubric.key_indicators)
+        for hint in self.hints:
+            if hint.indicator is not None and hint.indicator not in known:
+                raise ValueError(
+                    f"hint indicator {hint.indicator!r} is not a key indicator of {self.id!r}"
+                )
+        return self
 
-class Competency(BaseModel):
+
+class Competency(TemplatePart):
     """A competency the interview measures; `weight` is its share of the overall score."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -80,7 +97,7 @@ class Competency(BaseModel):
     weight: float = Field(default=1.0, gt=0)
 
 
-class InterviewTemplate(BaseModel):
+class InterviewTemplate(TemplatePart):
     """A structured interview for one role."""
 
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -136,9 +153,17 @@ def load_template(path: Path) -> InterviewTemplate:
 
 def load_templates(folder: Path = SHIPPED_TEMPLATES_DIR) -> list[InterviewTemplate]:
     """Every `*.yaml`, `*.yml` and `*.json` template in `folder`, sorted by slug."""
+    if not folder.is_dir():
+        raise TemplateError(f"{folder}: no such template folder")
     paths = sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
-    templates = [load_template(p) for p in paths]
-    slugs = [t.slug for t in templates]
-    if len(slugs) != len(set(slugs)):
-        raise TemplateError(f"{folder}: two templates share a slug: {sorted(slugs)}")
+    by_slug: dict[str, Path] = {}
+    templates = []
+    for path in paths:
+        template = load_template(path)
+        if template.slug in by_slug:
+            raise TemplateError(
+                f"{path} and {by_slug[template.slug]} both use the slug {template.slug!r}"
+            )
+        by_slug[template.slug] = path
+        templates.append(template)
     return sorted(templates, key=lambda t: t.slug)

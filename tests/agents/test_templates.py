@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from codesage.agents.template import (
+    SHIPPED_TEMPLATES_DIR,
     InterviewTemplate,
     TemplateError,
     load_template,
@@ -188,3 +189,21 @@ def test_unreadable_yaml_raises_an_error_naming_the_file(tmp_path: Path) -> None
         load_templates(tmp_path)
 
     assert str(path) in str(raised.value)
+
+
+def test_a_typo_in_a_template_key_is_an_error(tmp_path: Path) -> None:
+    source = (SHIPPED_TEMPLATES_DIR / "backend-python.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "typo.yaml"
+    broken.write_text(source.replace("follow_ups:", "follow_up:", 1), encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_template(broken)
+    assert "typo.yaml" in str(caught.value) and "follow_up" in str(caught.value)
+
+
+def test_a_hint_must_point_at_a_key_indicator(tmp_path: Path) -> None:
+    data = yaml.safe_load((SHIPPED_TEMPLATES_DIR / "backend-python.yaml").read_text())
+    data["questions"][0]["hints"][0]["indicator"] = "something the rubric never mentions"
+    path = tmp_path / "hint.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(TemplateError, match="not a key indicator"):
+        load_template(path)
