@@ -20,6 +20,7 @@ run: install web
 
 ## test: install everything the tests need (web build included) and run the whole suite
 test: install web
+	scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 	cd web && npm test --silent
 

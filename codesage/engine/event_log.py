@@ -76,4 +76,11 @@ class InterviewEventLog:
                 extra={"interview_id": str(interview_id), "error": type(exc).__name__},
             )
         for event in events:
-            await self._sink.publish(interview_id, mode, event)
+            try:
+                await self._sink.publish(interview_id, mode, event)
+            except Exception as exc:
+                # Stored already: a client that missed it gets it on its next join or watch.
+                log.warning(
+                    "event fan-out failed",
+                    extra={"interview_id": str(interview_id), "error": type(exc).__name__},
+                )
