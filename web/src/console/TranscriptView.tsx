@@ -52,7 +52,7 @@ function ItemView({ item, current }: { item: TranscriptItem; current: boolean })
             {item.partial}
           </p>
         </div>
-      ) : current ? (
+      ) : item.prompt.kind === "closing" ? null : current ? (
         <p className="muted">Waiting for the answer…</p>
       ) : (
         <p className="muted">No answer.</p>
@@ -60,6 +60,8 @@ function ItemView({ item, current }: { item: TranscriptItem; current: boolean })
 
       {item.score ? (
         <AnswerScore score={item.score} testId="score-level" />
+      ) : item.answer && item.prompt.kind === "injected" ? (
+        <p className="muted">Not scored (asked by the interviewer).</p>
       ) : item.answer ? (
         <p className="muted">Scoring…</p>
       ) : null}
