@@ -13,6 +13,7 @@ from aiohttp import web
 from codesage.agents.embeddings import MiniLMEncoder
 from codesage.agents.scoring import RubricScorer
 from codesage.agents.scoring_pool import ScoringPool
+from codesage.engine.bias_audit_report import BiasAuditReports
 from codesage.engine.candidate_profiles import ResumeProfiler
 from codesage.engine.event_log import InterviewEventLog
 from codesage.engine.loader import InterviewActorLoader
@@ -20,10 +21,12 @@ from codesage.engine.reports import InterviewReports
 from codesage.engine.supervisor import ActorSupervisor
 from codesage.engine.template_catalog import seed_templates
 from codesage.signaling.app import create_app
+from codesage.signaling.audit_routes import AuditDependencies
 from codesage.signaling.auth import JwtTokens
 from codesage.signaling.rest import RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
 from codesage.storage.connections import Storage
+from codesage.storage.demographics import DemographicsRepository
 from codesage.storage.interviews import InterviewRepository
 from codesage.storage.journal import InterviewJournal
 from codesage.storage.templates import TemplateRepository
@@ -97,6 +100,12 @@ async def build_node(
         reports=InterviewReports(journal, templates),
         profiler=ResumeProfiler(executor),
     )
+    demographics = DemographicsRepository(storage.pool)
+    audit = AuditDependencies(
+        tokens=tokens, demographics=demographics, reports=BiasAuditReports(demographics, templates)
+    )
     sockets = SocketDependencies(tokens, supervisor, journal, interviews, storage.live)
-    app = create_app(storage.health, rest=rest, hub=hub, sockets=sockets, web_dist=web_dist)
+    app = create_app(
+        storage.health, rest=rest, audit=audit, hub=hub, sockets=sockets, web_dist=web_dist
+    )
     return Node(app, storage, tokens, templates, interviews, supervisor, scoring, executor)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from codesage.signaling.audit_routes import AuditApi, AuditDependencies
 from codesage.signaling.errors import json_errors
 from codesage.signaling.health import HealthCheck, add_health_routes
 from codesage.signaling.openapi import add_routes, openapi_document
@@ -21,6 +22,7 @@ def create_app(
     health_check: HealthCheck,
     *,
     rest: RestDependencies | None = None,
+    audit: AuditDependencies | None = None,
     hub: SocketHub | None = None,
     sockets: SocketDependencies | None = None,
     web_dist: Path | None = None,
@@ -30,6 +32,8 @@ def create_app(
     add_health_routes(app, health_check)
     if rest is not None:
         routes = RestApi(rest).routes()
+        if audit is not None:
+            routes += AuditApi(audit).routes()
         add_routes(app, routes)
         document = openapi_document(routes)
 
