@@ -13,6 +13,7 @@ from aiohttp import web
 from codesage.agents.embeddings import MiniLMEncoder
 from codesage.agents.scoring import RubricScorer
 from codesage.agents.scoring_pool import ScoringPool
+from codesage.config.metrics import EventLoopLagMonitor, NodeMetrics
 from codesage.engine.bias_audit_report import BiasAuditReports
 from codesage.engine.candidate_profiles import ResumeProfiler
 from codesage.engine.event_log import InterviewEventLog
@@ -57,9 +58,12 @@ class Node:
     supervisor: ActorSupervisor
     scoring: ScoringPool
     executor: ThreadPoolExecutor
+    metrics: NodeMetrics
+    loop_lag: EventLoopLagMonitor
 
     async def close(self) -> None:
         """Stop actors (their state is checkpointed), then the pools."""
+        await self.loop_lag.stop()
         await self.supervisor.stop_all()
         self.scoring.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -74,8 +78,11 @@ async def build_node(
     web_dist: Path | None,
     scorer: RubricScorer | None = None,
     socket_channel: str = "codesage-socketio",
+    metrics: NodeMetrics | None = None,
 ) -> Node:
     """Wire a node on open `storage`; seeds the shipped templates."""
+    # One registry per node: two nodes in one process (tests) never share counters.
+    metrics = metrics if metrics is not None else NodeMetrics.create()
     templates = TemplateRepository(storage.pool)
     interviews = InterviewRepository(storage.pool)
     journal = InterviewJournal(storage.pool)
@@ -85,12 +92,15 @@ async def build_node(
         # Loading the model takes a couple of seconds: keep the loop free meanwhile.
         encoder = await asyncio.to_thread(MiniLMEncoder)
         scorer = RubricScorer(encoder)
-    scoring = ScoringPool(scorer, max_workers=inference_threads)
+    scoring = ScoringPool(scorer, max_workers=inference_threads, metrics=metrics)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesage-profile")
     tokens = JwtTokens(jwt_secret)
     hub = SocketHub(redis_url, channel=socket_channel)
-    event_log = InterviewEventLog(journal, storage.live, hub)
-    supervisor = ActorSupervisor(InterviewActorLoader(interviews, templates, event_log, scoring))
+    event_log = InterviewEventLog(journal, storage.live, hub, metrics=metrics)
+    loader = InterviewActorLoader(interviews, templates, event_log, scoring, metrics=metrics)
+    supervisor = ActorSupervisor(loader, metrics=metrics)
+    # Read at scrape time from the supervisor itself, so the gauge cannot drift.
+    metrics.interviews_active.set_function(lambda: len(supervisor.live_ids()))
     rest = RestDependencies(
         tokens=tokens,
         templates=templates,
@@ -106,6 +116,25 @@ async def build_node(
     )
     sockets = SocketDependencies(tokens, supervisor, journal, interviews, storage.live)
     app = create_app(
-        storage.health, rest=rest, audit=audit, hub=hub, sockets=sockets, web_dist=web_dist
+        storage.health,
+        rest=rest,
+        audit=audit,
+        hub=hub,
+        sockets=sockets,
+        web_dist=web_dist,
+        metrics=metrics,
     )
-    return Node(app, storage, tokens, templates, interviews, supervisor, scoring, executor)
+    loop_lag = EventLoopLagMonitor(metrics.event_loop_lag)
+    loop_lag.start()
+    return Node(
+        app,
+        storage,
+        tokens,
+        templates,
+        interviews,
+        supervisor,
+        scoring,
+        executor,
+        metrics,
+        loop_lag,
+    )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from codesage.agents.answer_score import AnswerScore, AnswerScorer
 from codesage.agents.template import Rubric
+from codesage.config.metrics import NodeMetrics
 
 
 class ScoringPool:
@@ -18,7 +20,12 @@ class ScoringPool:
     """
 
     def __init__(
-        self, scorer: AnswerScorer, *, max_workers: int = 2, max_pending: int | None = None
+        self,
+        scorer: AnswerScorer,
+        *,
+        max_workers: int = 2,
+        max_pending: int | None = None,
+        metrics: NodeMetrics | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
@@ -26,6 +33,7 @@ class ScoringPool:
         if pending < 1:
             raise ValueError("max_pending must be at least 1")
         self._scorer = scorer
+        self._metrics = metrics
         self._executor = ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="codesage-scoring"
         )
@@ -48,6 +56,7 @@ class ScoringPool:
         """Score one answer in a worker thread; waits for a free slot first."""
         if self._closed:
             raise RuntimeError("the scoring pool is closed")
+        queued = time.perf_counter()
         async with self._slots:
             if self._closed:
                 raise RuntimeError("the scoring pool is closed")
@@ -55,10 +64,22 @@ class ScoringPool:
             self._in_flight += 1
             try:
                 return await loop.run_in_executor(
-                    self._executor, self._scorer.score, question, answer, rubric
+                    self._executor, self._timed_score, queued, question, answer, rubric
                 )
             finally:
                 self._in_flight -= 1
+
+    def _timed_score(
+        self, queued: float, question: str, answer: str, rubric: Rubric
+    ) -> AnswerScore:
+        # Runs in the worker thread: the wait covers the semaphore and the executor's queue.
+        started = time.perf_counter()
+        try:
+            return self._scorer.score(question, answer, rubric)
+        finally:
+            if self._metrics is not None:
+                self._metrics.scoring_queue_wait.observe(started - queued)
+                self._metrics.scoring_seconds.observe(time.perf_counter() - started)
 
     def close(self) -> None:
         """Stop accepting work and drop queued jobs; running ones finish in their threads."""

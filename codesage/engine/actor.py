@@ -15,6 +15,7 @@ from codesage.agents.answer_score import AnswerScore
 from codesage.agents.hints import HintsNotAllowed
 from codesage.agents.interviewer import InterviewSession, Prompt
 from codesage.agents.template import InterviewTemplate, Rubric
+from codesage.config.metrics import NodeMetrics
 from codesage.engine.actor_state import ACTIVE_PHASES, FINAL_PHASES, ActorState, CurrentPrompt
 from codesage.engine.commands import (
     Answer,
@@ -79,8 +80,11 @@ class InterviewActor:
         log_: InterviewEventLog,
         scorer: AsyncAnswerScorer,
         clock: Callable[[], float] = time.time,
+        *,
+        metrics: NodeMetrics | None = None,
     ):
         self.info = info
+        self._metrics = metrics
         self._template = template
         self._session = session
         self._state = state
@@ -150,6 +154,8 @@ class InterviewActor:
                 continue
             except Exception as exc:
                 log.exception("actor crashed", extra={"interview_id": str(self.info.id)})
+                if self._metrics is not None:
+                    self._metrics.count_error("actor_crash")
                 future.set_exception(ActorCrashedError(str(exc)))
                 self._fail_queued()
                 raise
@@ -212,6 +218,7 @@ class InterviewActor:
         return self.snapshot()
 
     async def _answer(self, command: Answer) -> dict[str, Any]:
+        received = time.perf_counter()
         prompt = self._require_answerable(command.prompt_id)
         if len(command.text) > MAX_ANSWER_CHARS:
             raise InterviewError(
@@ -236,7 +243,18 @@ class InterviewActor:
             if self._state.phase != "human_takeover":
                 self._advance()
             await self._commit()
+        self._observe_response(received, command.prompt_id)
         return {"accepted": True, "state": self._state.phase}
+
+    def _observe_response(self, received: float, answered_prompt_id: str) -> None:
+        """Answer in → next prompt committed; nothing when no new prompt was issued (takeover)."""
+        prompt = self._state.prompt
+        if (
+            self._metrics is not None
+            and prompt is not None
+            and prompt.prompt_id != answered_prompt_id
+        ):
+            self._metrics.response_latency.observe(time.perf_counter() - received)
 
     def _require_answerable(self, prompt_id: str) -> CurrentPrompt:
         phase = self._state.phase

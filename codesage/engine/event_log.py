@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
+from codesage.config.metrics import NodeMetrics
 from codesage.storage.journal import InterviewEvent, InterviewJournal
 from codesage.storage.live_state import LiveStateStore, StreamEvent
 
@@ -42,10 +43,18 @@ class EventSink(Protocol):
 class InterviewEventLog:
     """Commits an actor's events with its checkpoint and passes them on."""
 
-    def __init__(self, journal: InterviewJournal, live: LiveStateStore, sink: EventSink):
+    def __init__(
+        self,
+        journal: InterviewJournal,
+        live: LiveStateStore,
+        sink: EventSink,
+        *,
+        metrics: NodeMetrics | None = None,
+    ):
         self._journal = journal
         self._live = live
         self._sink = sink
+        self._metrics = metrics
 
     @property
     def journal(self) -> InterviewJournal:
@@ -63,6 +72,9 @@ class InterviewEventLog:
     ) -> None:
         """Store durably (raises if Postgres fails), then stream and fan out."""
         await self._journal.commit(interview_id, events, state=state, checkpoint=checkpoint)
+        if self._metrics is not None:
+            for event in events:
+                self._metrics.events.labels(type=event.type).inc()
         try:
             for event in events:
                 await self._live.append_event(
@@ -70,6 +82,8 @@ class InterviewEventLog:
                 )
             await self._live.set_state(str(interview_id), {"state": state})
         except (RedisError, OSError) as exc:
+            if self._metrics is not None:
+                self._metrics.count_error("redis")
             # The durable log has it; readers fall back to Postgres for what Redis missed.
             log.warning(
                 "live stream append failed",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from codesage.agents.interviewer import InterviewSession
 from codesage.agents.template import InterviewTemplate
+from codesage.config.metrics import NodeMetrics
 from codesage.engine.actor import AsyncAnswerScorer, InterviewActor, InterviewInfo
 from codesage.engine.actor_state import ActorState
 from codesage.engine.commands import InterviewError
@@ -26,7 +27,10 @@ class InterviewActorLoader:
         event_log: InterviewEventLog,
         scorer: AsyncAnswerScorer,
         clock: Callable[[], float] = time.time,
+        *,
+        metrics: NodeMetrics | None = None,
     ):
+        self._metrics = metrics
         self._interviews = interviews
         self._templates = templates
         self._event_log = event_log
@@ -64,5 +68,12 @@ class InterviewActorLoader:
             window_end=record.window_end,
         )
         return InterviewActor(
-            info, template, session, state, self._event_log, self._scorer, self._clock
+            info,
+            template,
+            session,
+            state,
+            self._event_log,
+            self._scorer,
+            self._clock,
+            metrics=self._metrics,
         )

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from codesage.config.metrics import NodeMetrics
 from codesage.engine.actor import ActorCrashedError, InterviewActor
 from codesage.engine.actor_state import FINAL_PHASES
 from codesage.engine.commands import Command, InterviewError, Stop
@@ -21,8 +22,16 @@ ActorLoader = Callable[[uuid.UUID], Awaitable[InterviewActor]]
 class ActorSupervisor:
     """The node's live actors, one per interview, each loaded on first use."""
 
-    def __init__(self, load: ActorLoader, *, max_restarts: int = 5, restart_window_s: float = 60):
+    def __init__(
+        self,
+        load: ActorLoader,
+        *,
+        max_restarts: int = 5,
+        restart_window_s: float = 60,
+        metrics: NodeMetrics | None = None,
+    ):
         self._load = load
+        self._metrics = metrics
         self._actors: dict[uuid.UUID, InterviewActor] = {}
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._restarts: dict[uuid.UUID, list[float]] = {}
@@ -89,6 +98,8 @@ class ActorSupervisor:
             t for t in self._restarts.get(interview_id, []) if now - t < self._restart_window_s
         ]
         if len(recent) >= self._max_restarts:
+            if self._metrics is not None:
+                self._metrics.count_error("actor_restart_limit")
             log.error(
                 "actor keeps crashing; not restarting", extra={"interview_id": str(interview_id)}
             )

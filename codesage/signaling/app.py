@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
+from codesage.config.metrics import NodeMetrics
 from codesage.signaling.audit_routes import AuditApi, AuditDependencies
 from codesage.signaling.errors import json_errors
 from codesage.signaling.health import HealthCheck, add_health_routes
+from codesage.signaling.metrics_routes import add_metrics_routes, http_metrics_middleware
 from codesage.signaling.openapi import add_routes, openapi_document
 from codesage.signaling.rest import RestApi, RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
@@ -26,10 +29,17 @@ def create_app(
     hub: SocketHub | None = None,
     sockets: SocketDependencies | None = None,
     web_dist: Path | None = None,
+    metrics: NodeMetrics | None = None,
 ) -> web.Application:
     """The web application; dependencies are passed in, not looked up."""
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[json_errors])
+    # The metrics middleware goes first so that it sees the status json_errors finally sends.
+    middlewares: list[Middleware] = [json_errors]
+    if metrics is not None:
+        middlewares.insert(0, http_metrics_middleware(metrics))
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=middlewares)
     add_health_routes(app, health_check)
+    if metrics is not None:
+        add_metrics_routes(app, metrics)
     if rest is not None:
         routes = RestApi(rest).routes()
         if audit is not None:

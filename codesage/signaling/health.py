@@ -1,4 +1,4 @@
-"""`/healthz` and `/readyz`: whether this node and its Postgres and Redis are up."""
+"""`/healthz` (is this process alive) and `/readyz` (can it serve: Postgres and Redis up)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,24 @@ HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 def add_health_routes(app: web.Application, check: HealthCheck) -> None:
     """Register the health endpoints; `check` reports each dependency as up (True) or down."""
 
-    async def healthz(request: web.Request) -> web.Response:
+    async def report(request: web.Request) -> tuple[dict[str, str], bool]:
         results = await check()
         healthy = all(results.values())
         body = {
             "status": "ok" if healthy else "degraded",
             **{name: ("up" if up else "down") for name, up in results.items()},
         }
+        return body, healthy
+
+    async def healthz(request: web.Request) -> web.Response:
+        # Liveness: a Redis or Postgres outage must not get every pod restarted, so this is
+        # 200 while the process answers, with the dependencies reported in the body.
+        body, _ = await report(request)
+        return web.json_response(body)
+
+    async def readyz(request: web.Request) -> web.Response:
+        body, healthy = await report(request)
         return web.json_response(body, status=200 if healthy else 503)
 
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", healthz)
+    app.router.add_get("/readyz", readyz)
