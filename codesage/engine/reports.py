@@ -43,16 +43,18 @@ class InterviewReports:
         """Everything a recruiter reviews: scores, transcript, hints and observer notes."""
         template = await self._template(record)
         events = await self._events(record)
+        scores = scores_from_events(template, events)
         return {
             "interview": record.to_json(),
             "template": {"slug": template.slug, "title": template.title, "role": template.role},
-            "scores": scores_from_events(template, events),
+            "scores": scores,
             "transcript": transcript_from_events(events),
             "notes": [
                 {"seq": e.seq, "text": e.payload["text"], "at": e.at.isoformat()}
                 for e in events
                 if e.type == "note"
             ],
+            "hints": scores["hints"],
         }
 
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_TEXT = 20_000
+# A hyphenated UUID; looser patterns let strings through that `uuid.UUID` then rejects.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
 class Strict(BaseModel):
@@ -90,7 +92,7 @@ class InterviewPage(BaseModel):
 class CreateInterview(Strict):
     """Schedule an interview."""
 
-    template_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    template_id: str = Field(pattern=UUID_PATTERN)
     mode: Literal["real", "practice"] = "real"
     window_start: datetime | None = None
     window_end: datetime | None = None
@@ -153,6 +155,7 @@ class Report(BaseModel):
     scores: Scores
     transcript: list[dict[str, Any]]
     notes: list[dict[str, Any]]
+    hints: list[dict[str, Any]]
 
 
 # --- Socket.IO messages ------------------------------------------------------------------
@@ -197,19 +200,19 @@ class EmptyMessage(Strict):
 class WatchMessage(Strict):
     """Observer starts watching an interview."""
 
-    interview_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    interview_id: str = Field(pattern=UUID_PATTERN)
     after_seq: int = Field(default=0, ge=0)
 
 
 class UnwatchMessage(Strict):
     """Observer stops watching."""
 
-    interview_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    interview_id: str = Field(pattern=UUID_PATTERN)
 
 
 class ActMessage(Strict):
     """An observer action."""
 
-    interview_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    interview_id: str = Field(pattern=UUID_PATTERN)
     action: Literal["pause", "resume", "inject_question", "take_over", "hand_back", "note", "end"]
     text: str | None = Field(default=None, max_length=4000)

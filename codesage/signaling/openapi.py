@@ -86,7 +86,8 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             if route.html:
                 content["text/html"] = {"schema": {"type": "string"}}
             responses[str(route.status)] = {"description": "OK", "content": content}
-        for status in sorted({400, 422, *route.errors}):
+        body_errors = (413, 415) if route.body is not None else ()
+        for status in sorted({400, 422, *route.errors, *body_errors}):
             responses[str(status)] = {
                 "description": "Error",
                 "content": {"application/json": {"schema": error_ref}},

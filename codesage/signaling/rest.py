@@ -51,6 +51,9 @@ FORMAT = QueryParam("format", {"type": "string", "enum": ["json", "html"]})
 ENDING_ERRORS = (401, 403, 404, 409)
 LIMIT = QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50})
 OFFSET = QueryParam("offset", {"type": "integer", "minimum": 0, "default": 0})
+EVENTS_LIMIT = QueryParam(
+    "limit", {"type": "integer", "minimum": 1, "maximum": 5000, "default": 1000}
+)
 
 
 class CandidateProfiler(Protocol):
@@ -103,7 +106,8 @@ class RestApi:
                   body=JoinLinkRequest, errors=(401, 403, 404, 409)),
             Route("GET", f"{base}/interviews/{{interview_id}}/events", self.events,
                   "Events after a sequence number", f"{staff}; its candidate (own events)",
-                  EventPage, query=(LIMIT, QueryParam("after", {"type": "integer", "minimum": 0}))),
+                  EventPage,
+                  query=(EVENTS_LIMIT, QueryParam("after", {"type": "integer", "minimum": 0}))),
             Route("GET", f"{base}/interviews/{{interview_id}}/scores", self.scores, "Scores",
                   f"{staff}; its candidate in practice mode", Scores),
             Route("GET", f"{base}/interviews/{{interview_id}}/report", self.report,
@@ -250,8 +254,11 @@ class RestApi:
         """GET /interviews/{id}/report"""
         principal = self._staff(request, *REVIEWERS)
         record = await self._interview(request, principal)
+        report_format = request.query.get("format", "json")
+        if report_format not in ("json", "html"):
+            raise ApiError(400, "invalid_query", "format must be json or html.")
         report = await self._d.reports.report(record)
-        if request.query.get("format") == "html":
+        if report_format == "html":
             return web.Response(text=render_report_html(report), content_type="text/html")
         return _json(report)
 
