@@ -17,20 +17,24 @@ from codesage.config.metrics import EventLoopLagMonitor, NodeMetrics
 from codesage.engine.bias_audit_report import BiasAuditReports
 from codesage.engine.candidate_profiles import ResumeProfiler
 from codesage.engine.event_log import InterviewEventLog
+from codesage.engine.fan_out import FanOutSink
 from codesage.engine.loader import InterviewActorLoader
 from codesage.engine.reports import InterviewReports
 from codesage.engine.supervisor import ActorSupervisor
 from codesage.engine.template_catalog import seed_templates
+from codesage.engine.webhooks import DispatcherSettings, WebhookDispatcher, WebhookOutbox
 from codesage.signaling.app import create_app
 from codesage.signaling.audit_routes import AuditDependencies
 from codesage.signaling.auth import JwtTokens
 from codesage.signaling.rest import RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
+from codesage.signaling.webhook_routes import WebhookDependencies
 from codesage.storage.connections import Storage
 from codesage.storage.demographics import DemographicsRepository
 from codesage.storage.interviews import InterviewRepository
 from codesage.storage.journal import InterviewJournal
 from codesage.storage.templates import TemplateRepository
+from codesage.storage.webhooks import WebhookRepository
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +64,14 @@ class Node:
     executor: ThreadPoolExecutor
     metrics: NodeMetrics
     loop_lag: EventLoopLagMonitor
+    dispatcher: WebhookDispatcher
 
     async def close(self) -> None:
-        """Stop actors (their state is checkpointed), then the pools."""
+        """Stop actors (their state is checkpointed), then webhooks, then the pools."""
         await self.loop_lag.stop()
         await self.supervisor.stop_all()
+        # After the actors: their last events are queued as deliveries before it stops.
+        await self.dispatcher.stop()
         self.scoring.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -96,7 +103,10 @@ async def build_node(
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesage-profile")
     tokens = JwtTokens(jwt_secret)
     hub = SocketHub(redis_url, channel=socket_channel)
-    event_log = InterviewEventLog(journal, storage.live, hub, metrics=metrics)
+    webhooks = WebhookRepository(storage.pool)
+    dispatcher = WebhookDispatcher(webhooks, DispatcherSettings())
+    outbox = WebhookOutbox(webhooks, interviews, dispatcher.wake)
+    event_log = InterviewEventLog(journal, storage.live, FanOutSink(hub, outbox), metrics=metrics)
     loader = InterviewActorLoader(interviews, templates, event_log, scoring, metrics=metrics)
     supervisor = ActorSupervisor(loader, metrics=metrics)
     # Read at scrape time from the supervisor itself, so the gauge cannot drift.
@@ -109,6 +119,7 @@ async def build_node(
         supervisor=supervisor,
         reports=InterviewReports(journal, templates),
         profiler=ResumeProfiler(executor),
+        webhook_outbox=outbox,
     )
     demographics = DemographicsRepository(storage.pool)
     audit = AuditDependencies(
@@ -119,6 +130,9 @@ async def build_node(
         storage.health,
         rest=rest,
         audit=audit,
+        webhooks=WebhookDependencies(
+            tokens=tokens, webhooks=webhooks, wake_dispatcher=dispatcher.wake
+        ),
         hub=hub,
         sockets=sockets,
         web_dist=web_dist,
@@ -126,6 +140,7 @@ async def build_node(
     )
     loop_lag = EventLoopLagMonitor(metrics.event_loop_lag)
     loop_lag.start()
+    dispatcher.start()
     return Node(
         app,
         storage,
@@ -137,4 +152,5 @@ async def build_node(
         executor,
         metrics,
         loop_lag,
+        dispatcher,
     )

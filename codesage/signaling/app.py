@@ -16,6 +16,7 @@ from codesage.signaling.openapi import add_routes, openapi_document
 from codesage.signaling.rest import RestApi, RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
 from codesage.signaling.web_assets import add_web_routes
+from codesage.signaling.webhook_routes import WebhookApi, WebhookDependencies
 
 # Requests larger than this are refused with 413 before any handler reads them.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -26,6 +27,7 @@ def create_app(
     *,
     rest: RestDependencies | None = None,
     audit: AuditDependencies | None = None,
+    webhooks: WebhookDependencies | None = None,
     hub: SocketHub | None = None,
     sockets: SocketDependencies | None = None,
     web_dist: Path | None = None,
@@ -44,6 +46,8 @@ def create_app(
         routes = RestApi(rest).routes()
         if audit is not None:
             routes += AuditApi(audit).routes()
+        if webhooks is not None:
+            routes += WebhookApi(webhooks).routes()
         add_routes(app, routes)
         document = openapi_document(routes)
 

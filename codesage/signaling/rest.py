@@ -17,6 +17,7 @@ from codesage.engine.event_log import candidate_event_types
 from codesage.engine.report_html import render_report_html
 from codesage.engine.reports import InterviewReports
 from codesage.engine.supervisor import ActorSupervisor
+from codesage.engine.webhooks import WebhookOutbox
 from codesage.signaling.api_models import (
     CreateInterview,
     EventPage,
@@ -73,6 +74,7 @@ class RestDependencies:
     supervisor: ActorSupervisor
     reports: InterviewReports
     profiler: CandidateProfiler
+    webhook_outbox: WebhookOutbox | None = None
 
 
 class RestApi:
@@ -191,6 +193,8 @@ class RestApi:
             window_end=body.window_end,
             candidate_profile=profile,
         )
+        if self._d.webhook_outbox is not None:
+            await self._d.webhook_outbox.interview_scheduled(record)
         return _json(record.to_json(), 201)
 
     async def list_interviews(self, request: web.Request) -> web.Response:
