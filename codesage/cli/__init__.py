@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from codesage import __version__
-from codesage.cli import doctor, score, serve, token
+from codesage.cli import doctor, score, serve, token, transcribe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"codesage {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (serve, doctor, score, token):
+    for command in (serve, doctor, score, token, transcribe):
         command.register(subparsers)
     return parser
 

@@ -1,0 +1,271 @@
+"""Live captions for one answer: re-decode the growing utterance, publish only what is stable.
+
+LocalAgreement-2 (as in ufal/whisper_streaming): a word is committed once two successive
+decodes agree on it (case and punctuation ignored); committed words are never retracted.
+When the candidate pauses, the decode of the audio up to the pause is committed whole (the
+speaker stopped, so nothing later can change it), which lets the endpointer see the last
+words quickly, and the caption window is sealed there: later partials decode only the audio
+after the pause, so they stay short and never have to re-agree with words already shown.
+The final is one decode of the whole answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from codesage.agents.speech_to_text import SAMPLE_RATE, AudioArray, Transcript, normalise_words
+from codesage.media.inference_pool import DecodeKind, PartialShed
+
+log = logging.getLogger(__name__)
+
+
+class UtteranceTranscriber(Protocol):
+    """An async decode of one stream's audio (the shared pool's `for_stream` view)."""
+
+    async def __call__(
+        self, audio: AudioArray, *, kind: DecodeKind, prompt: str | None = None
+    ) -> Transcript: ...
+
+
+@dataclass(frozen=True)
+class CaptionSettings:
+    """Timing of live captions, in seconds of audio.
+
+    A partial decode runs after `interval_s` of new voiced audio and at each pause of
+    `pause_s`; a pause seals the window if it holds `seal_after_s`; `max_window_s` caps it.
+    """
+
+    interval_s: float = 0.8
+    pause_s: float = 0.3
+    pre_roll_s: float = 0.2
+    seal_after_s: float = 1.0
+    max_window_s: float = 24.0
+
+
+class _GrowingAudio:
+    """Append-only audio with amortised O(1) appends and cheap slices (no re-joining)."""
+
+    def __init__(self) -> None:
+        self._data: AudioArray = np.zeros(SAMPLE_RATE * 10, np.float32)
+        self.length = 0
+
+    def append(self, samples: AudioArray) -> None:
+        needed = self.length + len(samples)
+        if needed > len(self._data):
+            grown = np.zeros(max(needed, 2 * len(self._data)), np.float32)
+            grown[: self.length] = self._data[: self.length]
+            self._data = grown
+        self._data[self.length : needed] = samples
+        self.length = needed
+
+    def slice(self, start: int, end: int) -> AudioArray:
+        """A copy, so that a decode in a worker thread never sees later writes."""
+        return self._data[start : min(end, self.length)].copy()
+
+
+class _Word:
+    __slots__ = ("display", "key")
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.key = " ".join(normalise_words(display))
+
+
+def _words(text: str) -> list[_Word]:
+    return [word for word in (_Word(token) for token in text.split()) if word.key]
+
+
+def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None:
+    """The hypothesis words after the committed ones, or None when they do not line up.
+
+    Whisper flips words between decodes ("built"/"build", a leading "and"), so a hypothesis
+    is lined up by the last committed word (or the one before it) within two positions of
+    where it should be, rather than by the whole prefix, which would stall the captions.
+    """
+    count = len(committed)
+    if count == 0:
+        return hypothesis
+    for back in (1, 2):
+        if back > count:
+            break
+        for shift in (0, 1, -1, 2, -2):
+            end = count + shift
+            if (
+                back <= end <= len(hypothesis)
+                and hypothesis[end - back].key == committed[-back].key
+            ):
+                return hypothesis[end:]
+    return None
+
+
+def _common_prefix(first: list[_Word], second: list[_Word]) -> int:
+    count = 0
+    for a, b in zip(first, second, strict=False):
+        if a.key != b.key:
+            break
+        count += 1
+    return count
+
+
+class LiveCaptioner:
+    """Captions one utterance: `add_audio` per VAD window, `partial` grows, `finish` → final.
+
+    Only voiced audio is kept: speech, up to `pause_s` of silence after it, and `pre_roll_s`
+    before speech resumes. At most one partial decode is in flight.
+    """
+
+    def __init__(
+        self,
+        transcribe: UtteranceTranscriber,
+        *,
+        settings: CaptionSettings | None = None,
+        prompt: str | None = None,
+        on_partial: Callable[[str], None] | None = None,
+    ) -> None:
+        self._transcribe = transcribe
+        self._settings = settings if settings is not None else CaptionSettings()
+        self._prompt = prompt
+        self._on_partial = on_partial
+        self._audio = _GrowingAudio()
+        self._pre_roll: AudioArray = np.zeros(0, np.float32)
+        self._heard_speech = False
+        self._silence_run = 0
+        self._pause_at: int | None = None
+        self._window_start = 0
+        self._decoded_to = 0
+        self._sealed: list[_Word] = []
+        self._committed: list[_Word] = []
+        self._previous: list[_Word] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._finished = False
+
+    @property
+    def partial(self) -> str:
+        """The committed words so far (each partial is a prefix of the next)."""
+        return " ".join(word.display for word in (*self._sealed, *self._committed))
+
+    @property
+    def voiced_s(self) -> float:
+        """Seconds of voiced audio held."""
+        return self._audio.length / SAMPLE_RATE
+
+    def audio(self) -> AudioArray:
+        """The voiced audio of the utterance so far."""
+        return self._audio.slice(0, self._audio.length)
+
+    def add_audio(self, samples: AudioArray, *, speech: bool) -> None:
+        """Add 16 kHz audio the VAD judged speech or silence; may start a partial decode."""
+        if self._finished:
+            raise RuntimeError("the utterance is finished")
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        if speech:
+            self._heard_speech = True
+            self._append(self._pre_roll)
+            self._pre_roll = np.zeros(0, np.float32)
+            self._append(samples)
+            self._silence_run = 0
+            self._pause_at = None
+        elif not self._heard_speech:
+            self._keep_pre_roll(samples)
+        else:
+            pause = int(self._settings.pause_s * SAMPLE_RATE)
+            kept = max(0, min(len(samples), pause - self._silence_run))
+            self._append(samples[:kept])
+            self._keep_pre_roll(samples[kept:])
+            self._silence_run += len(samples)
+            if self._silence_run >= pause and self._pause_at is None:
+                self._pause_at = self._audio.length
+        self._schedule()
+
+    async def idle(self) -> None:
+        """Wait until no partial decode is in flight (decodes may chain while audio is due)."""
+        while self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def finish(self) -> Transcript:
+        """Stop captioning and decode the whole utterance as the final transcript."""
+        self._finished = True
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        return await self._transcribe(self.audio(), kind=DecodeKind.FINAL, prompt=self._prompt)
+
+    def close(self) -> None:
+        """Stop captioning without a final decode."""
+        self._finished = True
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _append(self, samples: AudioArray) -> None:
+        self._audio.append(samples)
+
+    def _keep_pre_roll(self, samples: AudioArray) -> None:
+        limit = int(self._settings.pre_roll_s * SAMPLE_RATE)
+        if len(samples) and limit:
+            self._pre_roll = np.concatenate([self._pre_roll, samples])[-limit:]
+
+    def _schedule(self) -> None:
+        if self._task is not None or self._finished or not self._heard_speech:
+            return
+        end = self._audio.length
+        at_pause = self._pause_at is not None and self._decoded_to < self._pause_at
+        interval = int(self._settings.interval_s * SAMPLE_RATE)
+        if not at_pause and end - self._decoded_to < interval:
+            return
+        if at_pause:
+            assert self._pause_at is not None
+            end = self._pause_at
+        self._decoded_to = end
+        self._task = asyncio.get_running_loop().create_task(self._decode(end, at_pause))
+
+    async def _decode(self, end: int, at_pause: bool) -> None:
+        start = self._window_start
+        audio = self._audio.slice(start, end)
+        try:
+            transcript = await self._transcribe(audio, kind=DecodeKind.PARTIAL, prompt=self._prompt)
+        except PartialShed:
+            transcript = None
+        except Exception:
+            # A failed caption must not take the interview down; the final decode still runs.
+            log.exception("live caption decode failed")
+            transcript = None
+        finally:
+            self._task = None
+        if transcript is not None and not self._finished and start == self._window_start:
+            self._agree(_words(transcript.text), end, at_pause)
+        self._schedule()
+
+    def _agree(self, hypothesis: list[_Word], end: int, at_pause: bool) -> None:
+        new = _tail(self._committed, hypothesis)
+        agreed: list[_Word] = []
+        if new is not None and at_pause:
+            agreed = new
+        elif new is not None and self._previous is not None:
+            before = _tail(self._committed, self._previous)
+            if before is not None:
+                agreed = new[: _common_prefix(before, new)]
+        self._committed.extend(agreed)
+        self._previous = hypothesis
+        window_s = (end - self._window_start) / SAMPLE_RATE
+        if at_pause and window_s >= self._settings.seal_after_s:
+            self._seal(end)
+        elif window_s >= self._settings.max_window_s:
+            # No usable pause in a long stretch: drop the uncommitted tail from the caption
+            # (the final transcript still has it) rather than decode an ever-longer window.
+            self._seal(self._audio.length)
+        if agreed and self._on_partial is not None:
+            self._on_partial(self.partial)
+
+    def _seal(self, at: int) -> None:
+        self._sealed.extend(self._committed)
+        self._committed = []
+        self._previous = None
+        self._window_start = at
+        self._decoded_to = max(self._decoded_to, at)

@@ -1,0 +1,135 @@
+"""Live captions: LocalAgreement-2 partials only grow; the final decodes the whole answer."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codesage.agents.speech_to_text import AudioArray, Transcript, TranscriptSegment
+from codesage.media.captions import CaptionSettings, LiveCaptioner
+from codesage.media.endpointing import EndpointDetector, TurnEventKind
+from codesage.media.inference_pool import DecodeKind, PartialShed, SpeechInferencePool
+from codesage.media.vad import SileroVadModel, VoiceActivityDetector
+from tests.media import join, listen, silence, synthesize, whisper_tiny, word_error_rate
+
+ANSWER = (
+    "I prefer writing tests before I change old code, because they tell me what the code "
+    "really does today."
+)
+SECOND = 16_000
+
+
+class ScriptedTranscriber:
+    """Answers partial decodes from a script; records the audio length of each call."""
+
+    def __init__(self, partials: list[str | None], final: str = "final text") -> None:
+        self._partials = iter(partials)
+        self._final = final
+        self.calls: list[tuple[DecodeKind, int]] = []
+
+    async def __call__(
+        self, audio: AudioArray, *, kind: DecodeKind, prompt: str | None = None
+    ) -> Transcript:
+        self.calls.append((kind, len(audio)))
+        text = self._final if kind is DecodeKind.FINAL else next(self._partials)
+        if text is None:
+            raise PartialShed("shed in the script")
+        return Transcript((TranscriptSegment(0.0, len(audio) / SECOND, text),), 1.0, "en")
+
+
+def speech(seconds: float) -> AudioArray:
+    return np.full(int(seconds * SECOND), 0.1, np.float32)
+
+
+def quiet(seconds: float) -> AudioArray:
+    return np.zeros(int(seconds * SECOND), np.float32)
+
+
+async def feed(captioner: LiveCaptioner, audio: AudioArray, *, speaking: bool) -> None:
+    for start in range(0, len(audio), 512):
+        captioner.add_audio(audio[start : start + 512], speech=speaking)
+        await captioner.idle()
+
+
+async def test_words_are_committed_when_two_decodes_agree_and_never_retracted() -> None:
+    script = [
+        "So the",
+        "So the first thing",
+        "so, the first thing I'd",  # case and punctuation do not matter
+        "So the first thing I would do",  # "I'd" vs "I" disagree: nothing new
+        "Sue the first thing I would do is",  # an early flip does not stall captions
+    ]
+    published: list[str] = []
+    transcriber = ScriptedTranscriber(script)
+    captioner = LiveCaptioner(
+        transcriber, settings=CaptionSettings(interval_s=1.0), on_partial=published.append
+    )
+    await feed(captioner, speech(5.2), speaking=True)
+    assert [kind for kind, _ in transcriber.calls] == [DecodeKind.PARTIAL] * 5
+    assert published == ["So the", "So the first thing", "So the first thing I would do"]
+    assert captioner.partial == "So the first thing I would do"
+    final = await captioner.finish()
+    assert final.text == "final text"
+    assert transcriber.calls[-1] == (DecodeKind.FINAL, len(captioner.audio()))
+
+
+async def test_a_pause_commits_the_whole_decode_and_long_windows_are_sealed() -> None:
+    script = ["We used", "We used Redis", "We used Redis with a short expiry.", "It worked"]
+    transcriber = ScriptedTranscriber(script)
+    settings = CaptionSettings(interval_s=1.0, pause_s=0.3, seal_after_s=2.0)
+    captioner = LiveCaptioner(transcriber, settings=settings)
+    await feed(captioner, speech(2.5), speaking=True)
+    assert captioner.partial == "We used"
+    await feed(captioner, quiet(2.0), speaking=False)
+    assert captioner.partial == "We used Redis with a short expiry."
+    # Only 0.3 s of the pause is kept, and the next window starts after the pause.
+    assert captioner.voiced_s == pytest.approx(2.8, abs=0.04)
+    await feed(captioner, speech(1.0), speaking=True)
+    assert transcriber.calls[-1][1] < 1.3 * SECOND
+    assert captioner.partial == "We used Redis with a short expiry."
+    # 0.2 s of pre-roll from the pause was kept in front of the resumed speech.
+    assert captioner.voiced_s == pytest.approx(2.8 + 0.2 + 1.0, abs=0.04)
+
+
+async def test_shed_partials_are_skipped_and_silence_alone_decodes_nothing() -> None:
+    transcriber = ScriptedTranscriber([None, "Hello there", "Hello there friend"])
+    captioner = LiveCaptioner(transcriber, settings=CaptionSettings(interval_s=1.0))
+    await feed(captioner, quiet(5.0), speaking=False)
+    assert transcriber.calls == []
+    await feed(captioner, speech(3.1), speaking=True)
+    assert captioner.partial == "Hello there"
+    captioner.close()
+    with pytest.raises(RuntimeError, match="finished"):
+        captioner.add_audio(speech(0.1), speech=True)
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[SpeechInferencePool]:
+    async with SpeechInferencePool(whisper_tiny(), workers=2) as shared:
+        yield shared
+
+
+@pytest.fixture(scope="session")
+def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.getbasetemp() / "speech"
+
+
+async def test_live_captions_of_a_spoken_answer(
+    pool: SpeechInferencePool, speech_cache: Path
+) -> None:
+    audio = join(silence(0.5), synthesize(ANSWER, speech_cache), silence(2.0))
+    published: list[str] = []
+    captioner = LiveCaptioner(pool.for_stream("interview-1"), on_partial=published.append)
+    endpointer = EndpointDetector()
+    events = await listen(audio, VoiceActivityDetector(SileroVadModel()), endpointer, captioner)
+    assert [event.kind for event in events] == [TurnEventKind.SPEECH_STARTED]
+    assert len(published) >= 3
+    for earlier, later in itertools.pairwise(published):
+        assert later.startswith(earlier) and len(later) > len(earlier)
+    assert word_error_rate(ANSWER, published[-1]) < 0.35
+    final = await captioner.finish()
+    assert word_error_rate(ANSWER, final.text) < 0.25
