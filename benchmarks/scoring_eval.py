@@ -2,10 +2,12 @@
 
 The set is also the tuning set: the ScoringThresholds defaults were chosen on its "tune" split
 (8 questions with rubrics written alongside the answers), so figures on that split are
-optimistic. Two splits were held out from tuning: "test" (4 more questions of the same kind)
-and "template" (6 questions from the shipped templates, whose rubrics another author wrote;
-their answers were written from the question text alone). Every answer was written by one
-person at an intended level, so the labels are one rater's judgement, not a consensus.
+optimistic. Held out from tuning: "test" (4 more questions of the same kind); "template"
+(6 questions of the shipped templates, whose rubrics another author wrote, answered from the
+question text alone; its errors were looked at and led to the highest-demonstrated-level rule,
+so it is not pristine); "template_fresh" (4 more template questions, written after the method
+and thresholds were frozen: the cleanest figure). One person wrote every answer at an
+intended level, so the labels are one rater's judgement, not a consensus.
 
 Usage: python benchmarks/scoring_eval.py [--tune] [--out benchmarks/results/scoring_eval.json]
 """
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parent
 DATA = ROOT / "data" / "graded_answers.jsonl"
 RESULTS = ROOT / "results" / "scoring_eval.json"
 GARBAGE_KINDS = ("empty", "too_short", "garbled", "off_topic")
+SPLITS = ("tune", "test", "template", "template_fresh")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Scored:
     item: GradedAnswer
     result: AnswerScore
     seconds: float
+    cpu_seconds: float
+    """Process CPU time (all threads): less sensitive than wall time to other load."""
 
 
 def load_set(path: Path = DATA) -> tuple[list[GradedAnswer], list[str]]:
@@ -104,9 +109,10 @@ def score_all(scorer: RubricScorer, items: Sequence[GradedAnswer]) -> list[Score
     """Score every item, timing each call."""
     out: list[Scored] = []
     for item in items:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = scorer.score(item.question, item.answer, item.rubric)
-        out.append(Scored(item, result, time.perf_counter() - started))
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        out.append(Scored(item, result, wall, cpu))
     return out
 
 
@@ -141,6 +147,32 @@ def ranking_metrics(scored: Sequence[Scored]) -> dict[str, Any]:
 
 def _share(flags: Sequence[bool]) -> float | None:
     return round(statistics.fmean(flags), 3) if flags else None
+
+
+def length_confound_metrics(scored: Sequence[Scored]) -> dict[str, Any]:
+    """Long-but-weak ("ramble") and short-but-strong ("concise") answers, written so that a word
+    count would rank them backwards: how often the scorer still gets their level."""
+    cases = [
+        s
+        for s in scored
+        if s.item.kind == "graded"
+        and ("-ramble" in s.item.id or "-concise" in s.item.id)
+        and not s.result.insufficient_evidence
+    ]
+    if not cases:
+        return {"n": 0}
+    return {
+        "n": len(cases),
+        "exact_level_share": round(
+            statistics.fmean(s.result.level == s.item.intended_level for s in cases), 3
+        ),
+        "within_one_level_share": round(
+            statistics.fmean(
+                abs((s.result.level or 0) - (s.item.intended_level or 0)) <= 1 for s in cases
+            ),
+            3,
+        ),
+    }
 
 
 def screening_metrics(scored: Sequence[Scored]) -> dict[str, Any]:
@@ -211,19 +243,19 @@ def objective(scored: Sequence[Scored]) -> float:
 
 def tuning_grid() -> Iterator[ScoringThresholds]:
     """Candidate thresholds for the level mapping and the off-topic cut."""
-    for temperature, baseline, floor, ceiling, bars_weight, relevance in itertools.product(
+    for temperature, baseline, demonstrated, floor, bars_weight, relevance in itertools.product(
         (0.01, 0.02),
         (0.3, 0.6, 0.8),
+        (0.35, 0.4, 0.45),
         (0.1, 0.2),
-        (0.5, 0.6),
         (3.0, 10.0),
         (0.18, 0.22, 0.26),
     ):
         yield ScoringThresholds(
             level_temperature=temperature,
             topic_baseline_weight=baseline,
+            demonstrated_similarity=demonstrated,
             coverage_floor=floor,
-            coverage_ceiling=ceiling,
             bars_weight=bars_weight,
             min_relevance=relevance,
         )
@@ -261,7 +293,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="grid-search thresholds first")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch intra-op threads (default: leave torch's choice); 1 is steadier on a busy box",
+    )
     args = parser.parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
 
     items, skipped = load_set()
     if skipped:
@@ -279,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     timing = {
         "rubric_preparation_per_question": _percentiles(prepare_seconds),
         "scoring_per_answer": _percentiles([s.seconds for s in scored]),
+        "scoring_cpu_per_answer": _percentiles([s.cpu_seconds for s in scored]),
         "scoring_per_answer_with_a_score": _percentiles(
             [s.seconds for s in scored if not s.result.insufficient_evidence]
         ),
@@ -296,15 +337,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "items_skipped": skipped,
         "model_load_seconds": round(load_seconds, 2),
         "timing": timing,
-        "all": ranking_metrics(scored),
-        "tune_split": ranking_metrics([s for s in scored if s.item.split == "tune"]),
-        "test_split": ranking_metrics([s for s in scored if s.item.split == "test"]),
-        "screening": screening_metrics(scored),
-        "template_split": ranking_metrics([s for s in scored if s.item.split == "template"]),
-        "screening_test_split": screening_metrics([s for s in scored if s.item.split == "test"]),
-        "screening_template_split": screening_metrics(
-            [s for s in scored if s.item.split == "template"]
-        ),
+        "all": {"ranking": ranking_metrics(scored), "screening": screening_metrics(scored)},
+        "length_confound_cases": length_confound_metrics(scored),
+        "splits": {
+            split: {
+                "ranking": ranking_metrics([s for s in scored if s.item.split == split]),
+                "screening": screening_metrics([s for s in scored if s.item.split == split]),
+            }
+            for split in SPLITS
+        },
         "thresholds": dataclasses.asdict(thresholds),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

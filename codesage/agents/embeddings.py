@@ -67,6 +67,11 @@ class MiniLMEncoder:
         """Length of each embedding vector (384)."""
         return self._dimension
 
+    def cached_texts(self) -> list[str]:
+        """Texts in the cache, least recently used first."""
+        with self._cache_lock:
+            return list(self._cache)
+
     def encode(self, texts: list[str]) -> EmbeddingMatrix:
         """Embed `texts`; rows are L2-normalised; repeated texts come from the cache."""
         result = np.zeros((len(texts), self._dimension), dtype=np.float32)

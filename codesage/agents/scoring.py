@@ -2,7 +2,8 @@
 
 The level comes mechanically from two components, each a 1–5 estimate:
 * BARS: for each rubric level, how well the answer's best spans match that level's indicators
-  (its anchor when it has none); a sharp softmax over levels gives an expected level.
+  (its anchor when it has none); the rating is the highest level whose indicators are matched
+  well enough, else the best-matching level.
 * Content: how well the answer's spans cover the key indicators (or, without them, the
   sentences of the reference answer), mapped linearly onto 1–5.
 Answers that are empty, too short, garbled, off-topic or a bare keyword list get
@@ -32,16 +33,21 @@ class ScoringThresholds:
     """Fewer words than this is too short to judge."""
     min_plausible_word_share: float = 0.7
     max_filler_share: float = 0.35
-    max_repeated_bigram_share: float = 0.35
+    max_repeated_trigram_share: float = 0.3
+    """Natural answers rarely repeat three words in a row (<0.1 even at 750 words); loops do."""
     max_stutter_share: float = 0.2
     """Share of words that repeat the word right before them ("the the the")."""
     min_relevance: float = 0.22
-    """Below this cosine to the question and rubric, the answer is off-topic."""
+    """If no sentence of the answer reaches this cosine to the question or the rubric's
+    substantive texts, the answer is off-topic."""
     max_keyword_list_share: float = 0.8
     """Share of words in list-like sentences above which the answer is a keyword list."""
     list_span_weight: float = 0.5
     """List-like sentences still count, but their similarities are scaled by this."""
     level_temperature: float = 0.01
+    demonstrated_similarity: float = 0.4
+    """Topic-adjusted mean cosine at which a level's indicators count as demonstrated."""
+    demonstrated_softness: float = 0.02
     coverage_floor: float = 0.1
     coverage_ceiling: float = 0.5
     bars_weight: float = 10.0
@@ -72,7 +78,7 @@ class TextScreen:
     word_count: int
     plausible_share: float
     filler_share: float
-    repeated_bigram_share: float
+    repeated_trigram_share: float
     stutter_share: float
     keyword_list_share: float
     function_word_share: float
@@ -118,6 +124,8 @@ def _words(text: str) -> list[tuple[int, int]]:
 def _is_plausible_word(word: str) -> bool:
     if len(word) == 1 or any(char.isdigit() for char in word):
         return True
+    if not word.isascii():
+        return True  # other scripts cannot be judged by English spelling rules
     if word.isupper() and len(word) <= 6:
         return True  # acronyms such as HTTP or SQL
     lower = word.lower()
@@ -203,7 +211,8 @@ def screen_text(answer: str) -> TextScreen:
     if count == 0:
         return TextScreen(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     bigrams = list(itertools.pairwise(lower))
-    repeated = len(bigrams) - len(set(bigrams))
+    trigrams = list(zip(lower, lower[1:], lower[2:], strict=False))
+    repeated = len(trigrams) - len(set(trigrams))
     list_words = sum(
         len(_words(answer[s:e])) for s, e in _sentences(answer) if _is_list_like(answer[s:e])
     )
@@ -211,7 +220,7 @@ def screen_text(answer: str) -> TextScreen:
         word_count=count,
         plausible_share=sum(_is_plausible_word(word) for word in words) / count,
         filler_share=sum(word in FILLER_WORDS for word in lower) / count,
-        repeated_bigram_share=repeated / max(1, len(bigrams)),
+        repeated_trigram_share=repeated / max(1, len(trigrams)),
         stutter_share=sum(a == b for a, b in bigrams) / count,
         keyword_list_share=list_words / count,
         function_word_share=sum(word in FUNCTION_WORDS for word in lower) / count,
@@ -227,7 +236,7 @@ def _garbled_reason(screen: TextScreen, thresholds: ScoringThresholds) -> str | 
         return "garbled: words repeat back to back"
     if (
         screen.word_count >= 8
-        and screen.repeated_bigram_share > thresholds.max_repeated_bigram_share
+        and screen.repeated_trigram_share > thresholds.max_repeated_trigram_share
     ):
         return "garbled: the same phrase repeats"
     return None
@@ -290,6 +299,11 @@ class RubricScorer:
         self._thresholds = thresholds if thresholds is not None else ScoringThresholds()
 
     @property
+    def encoder(self) -> SentenceEncoder:
+        """The sentence encoder in use (shared, e.g. to reuse its cache elsewhere)."""
+        return self._encoder
+
+    @property
     def thresholds(self) -> ScoringThresholds:
         """The thresholds in use."""
         return self._thresholds
@@ -314,12 +328,11 @@ class RubricScorer:
 
         texts = _rubric_texts(question, rubric)
         spans = split_spans(answer, limits)
-        answer_vectors = self._encoder.encode([answer] + [answer[s.start : s.end] for s in spans])
-        whole, span_vectors = answer_vectors[0], answer_vectors[1:]
+        span_vectors = self._encoder.encode([answer[s.start : s.end] for s in spans])
         weights = np.array([span.weight for span in spans], dtype=np.float32)[:, None]
 
         topic = self._encoder.encode(texts.topic)
-        relevance = float(max((topic @ whole).max(), (span_vectors @ topic.T * weights).max()))
+        relevance = float((span_vectors @ topic.T * weights).max())
         if relevance < limits.min_relevance:
             confidence = min(1.0, 0.5 + (limits.min_relevance - relevance) / limits.min_relevance)
             if screen.function_word_share < 0.15:
@@ -354,6 +367,8 @@ class RubricScorer:
         matched_points = tuple(point for point in texts.points if point in matched)
         missing = tuple(point for point in texts.points if point not in matched)
 
+        # Mostly how clearly one level wins, then how much evidence and how clearly on-topic.
+        # Hand-set weights; benchmarks/scoring_eval.py checks confidence falls as error grows.
         evidence_amount = min(1.0, len(evidence) / 3)
         relevance_margin = min(1.0, (relevance - limits.min_relevance) / 0.2)
         confidence = 0.1 + 0.9 * (
@@ -392,10 +407,7 @@ class RubricScorer:
         components: dict[str, float] = {}
         certainty: float | None = None
         if levels:
-            # A level matches as well as its indicators are covered, on average, by the best spans.
-            scores = np.array([m.adjusted.max(axis=0).mean() for m in levels], dtype=np.float64)
-            logits = (scores - scores.max()) / limits.level_temperature
-            probabilities = np.exp(logits) / np.exp(logits).sum()
+            probabilities = self._level_distribution(levels)
             bars_level = float(probabilities @ np.array(level_numbers, dtype=np.float64))
             ranked = np.sort(probabilities)[::-1]
             certainty = float(ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0))
@@ -418,6 +430,30 @@ class RubricScorer:
         if len(estimates) == 2:
             certainty *= 1 - min(1.0, abs(estimates[0][1] - estimates[1][1]) / 2)
         return _Estimate(level=level, certainty=certainty, components=components)
+
+    def _level_distribution(self, levels: list[_Matches]) -> npt.NDArray[np.float64]:
+        """Probability of each rubric level (ascending), rating as a BARS rater does.
+
+        A level is demonstrated when the best spans match its indicators, on average, above
+        `demonstrated_similarity`; the rating is the highest demonstrated level, because a
+        strong answer also says what weaker ones say. When no level is demonstrated, the
+        best-matching level wins (a sharp softmax).
+        """
+        limits = self._thresholds
+        scores = np.array([m.adjusted.max(axis=0).mean() for m in levels], dtype=np.float64)
+        logits = (scores - scores.max()) / limits.level_temperature
+        best_match = np.exp(logits) / np.exp(logits).sum()
+        z = np.clip(
+            (scores - limits.demonstrated_similarity) / limits.demonstrated_softness, -50, 50
+        )
+        demonstrated = 1 / (1 + np.exp(-z))
+        distribution = np.zeros_like(scores)
+        none_above = 1.0  # probability that no higher level was demonstrated
+        for index in range(len(scores) - 1, -1, -1):
+            distribution[index] = none_above * demonstrated[index]
+            none_above *= 1 - demonstrated[index]
+        result: npt.NDArray[np.float64] = distribution + none_above * best_match
+        return result
 
     def _evidence(self, spans: list[TextSpan], groups: list[_Matches]) -> tuple[EvidenceSpan, ...]:
         """The best span for each indicator whose cosine reaches the evidence threshold."""

@@ -118,9 +118,9 @@ def score_stream(source: TextIO, sink: TextIO, progress_every: int) -> tuple[int
         except BadLine as exc:
             bad += 1
             print(f"codesage score: line {number}: skipped: {exc}", file=sys.stderr)
-            continue
-        result = scorer.score(question, answer, rubric)
-        sink.write(json.dumps(result_row(line_id, result), ensure_ascii=False) + "\n")
+        else:
+            result = scorer.score(question, answer, rubric)
+            sink.write(json.dumps(result_row(line_id, result), ensure_ascii=False) + "\n")
         if progress_every > 0 and done % progress_every == 0:
             _progress(done, bad, started)
     _progress(done, bad, started, final=True)
