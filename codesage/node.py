@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -14,15 +16,19 @@ from codesage.agents.embeddings import MiniLMEncoder
 from codesage.agents.scoring import RubricScorer
 from codesage.agents.scoring_pool import ScoringPool
 from codesage.config.metrics import EventLoopLagMonitor, NodeMetrics
+from codesage.config.settings import IceServer
 from codesage.engine.bias_audit_report import BiasAuditReports
 from codesage.engine.candidate_profiles import ResumeProfiler
-from codesage.engine.event_log import InterviewEventLog
+from codesage.engine.commands import Command
+from codesage.engine.event_log import EventSink, InterviewEventLog
 from codesage.engine.fan_out import FanOutSink
 from codesage.engine.loader import InterviewActorLoader
 from codesage.engine.reports import InterviewReports
 from codesage.engine.supervisor import ActorSupervisor
 from codesage.engine.template_catalog import seed_templates
+from codesage.engine.voice_conversation import VoiceConversations, VoiceResources
 from codesage.engine.webhooks import DispatcherSettings, WebhookDispatcher, WebhookOutbox
+from codesage.media.recording import BlobStore
 from codesage.signaling.app import create_app
 from codesage.signaling.audit_routes import AuditDependencies
 from codesage.signaling.auth import JwtTokens
@@ -65,10 +71,13 @@ class Node:
     metrics: NodeMetrics
     loop_lag: EventLoopLagMonitor
     dispatcher: WebhookDispatcher
+    voice: VoiceConversations | None = None
 
     async def close(self) -> None:
-        """Stop actors (their state is checkpointed), then webhooks, then the pools."""
+        """Stop voice and actors (their state is checkpointed), then webhooks, then pools."""
         await self.loop_lag.stop()
+        if self.voice is not None:
+            await self.voice.close_all()
         await self.supervisor.stop_all()
         # After the actors: their last events are queued as deliveries before it stops.
         await self.dispatcher.stop()
@@ -86,6 +95,7 @@ async def build_node(
     scorer: RubricScorer | None = None,
     socket_channel: str = "codesage-socketio",
     metrics: NodeMetrics | None = None,
+    voice: VoiceResources | None = None,
 ) -> Node:
     """Wire a node on open `storage`; seeds the shipped templates."""
     # One registry per node: two nodes in one process (tests) never share counters.
@@ -106,7 +116,17 @@ async def build_node(
     webhooks = WebhookRepository(storage.pool)
     dispatcher = WebhookDispatcher(webhooks, DispatcherSettings())
     outbox = WebhookOutbox(webhooks, interviews, dispatcher.wake)
-    event_log = InterviewEventLog(journal, storage.live, FanOutSink(hub, outbox), metrics=metrics)
+    voice_conversations = None
+    sinks: list[EventSink] = [hub, outbox]
+    if voice is not None:
+
+        async def ask_actor(interview_id: uuid.UUID, command: Command) -> Any:
+            # Bound late: the supervisor is built below, after the event log it needs.
+            return await supervisor.ask(interview_id, command)
+
+        voice_conversations = VoiceConversations(voice, ask_actor)
+        sinks.append(voice_conversations)
+    event_log = InterviewEventLog(journal, storage.live, FanOutSink(*sinks), metrics=metrics)
     loader = InterviewActorLoader(interviews, templates, event_log, scoring, metrics=metrics)
     supervisor = ActorSupervisor(loader, metrics=metrics)
     # Read at scrape time from the supervisor itself, so the gauge cannot drift.
@@ -125,7 +145,9 @@ async def build_node(
     audit = AuditDependencies(
         tokens=tokens, demographics=demographics, reports=BiasAuditReports(demographics, templates)
     )
-    sockets = SocketDependencies(tokens, supervisor, journal, interviews, storage.live)
+    sockets = SocketDependencies(
+        tokens, supervisor, journal, interviews, storage.live, voice=voice_conversations
+    )
     app = create_app(
         storage.health,
         rest=rest,
@@ -153,4 +175,37 @@ async def build_node(
         metrics,
         loop_lag,
         dispatcher,
+        voice_conversations,
+    )
+
+
+async def load_voice_resources(
+    *,
+    stt_model: str,
+    data_dir: Path,
+    inference_threads: int,
+    ice_servers: list[IceServer],
+    recordings: BlobStore | None,
+) -> VoiceResources:
+    """Load the speech models once per node (in threads: this takes seconds)."""
+    from codesage.agents.speech_to_text import WhisperSpeechToText
+    from codesage.agents.text_to_speech import PiperTextToSpeech
+    from codesage.media.inference_pool import SpeechInferencePool
+    from codesage.media.vad import SileroVadModel
+
+    def load_stt() -> WhisperSpeechToText:
+        return WhisperSpeechToText.load(
+            "base" if stt_model == "base" else "tiny.en", data_dir, workers=inference_threads
+        )
+
+    stt = await asyncio.to_thread(load_stt)
+    tts = await asyncio.to_thread(PiperTextToSpeech.load)
+    vad = await asyncio.to_thread(SileroVadModel)
+    return VoiceResources(
+        text_to_speech=tts,
+        speech_pool=SpeechInferencePool(stt, workers=inference_threads),
+        vad_model=vad,
+        synthesis_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesage-tts"),
+        ice_servers=ice_servers,
+        recordings=recordings,
     )

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from codesage.config import Settings
-from codesage.node import Node, build_node
+from codesage.media.recording import LocalFolderBlobStore
+from codesage.node import Node, build_node, load_voice_resources
 from codesage.signaling.auth import Role
 from codesage.signaling.web_assets import default_web_dist
 from codesage.storage.connections import Storage
@@ -59,8 +60,18 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
         storage = await Storage.open(urls.database_url, urls.redis_url)
         node: Node | None = None
         try:
+            voice = None
+            if settings.voice_enabled:
+                voice = await load_voice_resources(
+                    stt_model=settings.stt_model,
+                    data_dir=settings.data_dir,
+                    inference_threads=settings.inference_threads,
+                    ice_servers=settings.ice_servers,
+                    recordings=LocalFolderBlobStore(settings.data_dir / "recordings"),
+                )
             node = await build_node(
                 storage,
+                voice=voice,
                 redis_url=urls.redis_url,
                 jwt_secret=settings.resolved_jwt_secret(),
                 inference_threads=settings.inference_threads,

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     stt_model: Literal["tiny.en", "base"] = Field(
         default="tiny.en", description="Whisper model: tiny.en (English) or base (multilingual)."
     )
+    voice_enabled: bool = Field(
+        default=True, description="Spoken interviews over WebRTC; false for typed only."
+    )
     tts_voice: str = Field(default="en_US-joe-medium", description="Piper voice name.")
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2", description="Sentence-embedding model used for scoring."

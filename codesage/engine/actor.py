@@ -25,6 +25,8 @@ from codesage.engine.commands import (
     InterviewError,
     Join,
     ObserverAction,
+    PartialAnswer,
+    PromptPlayed,
     Stop,
 )
 from codesage.engine.event_log import InterviewEventLog
@@ -173,6 +175,10 @@ class InterviewActor:
             return await self._consent(command.accepted)
         if isinstance(command, Answer):
             return await self._answer(command)
+        if isinstance(command, PartialAnswer):
+            return await self._partial(command)
+        if isinstance(command, PromptPlayed):
+            return await self._prompt_played(command)
         if isinstance(command, HintRequest):
             return await self._hint(command.prompt_id)
         if isinstance(command, ObserverAction):
@@ -255,6 +261,28 @@ class InterviewActor:
             and prompt.prompt_id != answered_prompt_id
         ):
             self._metrics.response_latency.observe(time.perf_counter() - received)
+
+    async def _partial(self, command: PartialAnswer) -> dict[str, Any]:
+        prompt = self._require_answerable(command.prompt_id)
+        text = command.text.strip()[:MAX_ANSWER_CHARS]
+        if text:
+            self._emit("answer_partial", {"prompt_id": prompt.prompt_id, "text": text})
+            await self._commit()
+        return {"accepted": True}
+
+    async def _prompt_played(self, command: PromptPlayed) -> dict[str, Any]:
+        # Recorded even after the prompt was answered: it is what the candidate heard.
+        self._emit(
+            "prompt_played",
+            {
+                "prompt_id": command.prompt_id,
+                "text_played": command.text_played,
+                "complete": command.complete,
+                "seconds": round(command.seconds, 3),
+            },
+        )
+        await self._commit()
+        return {"seq": self._state.last_seq}
 
     def _require_answerable(self, prompt_id: str) -> CurrentPrompt:
         phase = self._state.phase

@@ -42,6 +42,24 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class PartialAnswer:
+    """The stable live caption of the answer being spoken (each extends the previous)."""
+
+    prompt_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PromptPlayed:
+    """What the candidate actually heard of a spoken prompt (cut short by barge-in or not)."""
+
+    prompt_id: str
+    text_played: str
+    complete: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
 class HintRequest:
     """A practice-mode candidate asks for a hint on the current question."""
 
@@ -62,4 +80,6 @@ class Stop:
     """Ask the actor to finish its current command and stop (node shutdown)."""
 
 
-Command = Join | Consent | Answer | HintRequest | ObserverAction | Stop
+Command = (
+    Join | Consent | Answer | PartialAnswer | PromptPlayed | HintRequest | ObserverAction | Stop
+)

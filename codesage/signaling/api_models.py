@@ -193,6 +193,24 @@ class HintMessage(Strict):
     prompt_id: str = Field(max_length=64)
 
 
+class RtcOfferMessage(Strict):
+    """The browser's WebRTC offer."""
+
+    sdp: str = Field(min_length=1, max_length=60_000)
+
+
+class RtcIceMessage(Strict):
+    """A trickled ICE candidate, as the browser's RTCIceCandidate.toJSON() gives it."""
+
+    candidate: dict[str, Any]
+
+
+class EndTurnMessage(Strict):
+    """ "I'm done": end the spoken answer to this prompt now."""
+
+    prompt_id: str = Field(max_length=64)
+
+
 class EmptyMessage(Strict):
     """A message without fields."""
 

@@ -19,14 +19,19 @@ from codesage.engine.commands import (
 )
 from codesage.engine.event_log import candidate_event_types, candidate_may_see
 from codesage.engine.supervisor import ActorSupervisor
+from codesage.engine.voice_conversation import VoiceConversation, VoiceConversations
+from codesage.media.peer import SignallingError
 from codesage.signaling.api_models import (
     ActMessage,
     AnswerMessage,
     ConsentMessage,
     DraftMessage,
     EmptyMessage,
+    EndTurnMessage,
     HintMessage,
     JoinMessage,
+    RtcIceMessage,
+    RtcOfferMessage,
     UnwatchMessage,
     WatchMessage,
 )
@@ -52,6 +57,7 @@ class SocketDependencies:
     journal: InterviewJournal
     interviews: InterviewRepository
     live: LiveStateStore
+    voice: VoiceConversations | None = None
 
 
 def _principal_from(auth: Any, tokens: TokenVerifier) -> Principal:
@@ -88,8 +94,19 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.save_session(sid, {"interview_id": principal.interview_id})
 
     async def on_disconnect(self, sid: str, *args: Any) -> None:
-        """Forget the connection's rate limit."""
+        """Forget the rate limit; a lost socket also closes its peer (browsers don't say)."""
         self._guard.forget(sid)
+        if self._deps.voice is None:
+            return
+        session = await self.get_session(sid)
+        key = session.get("interview_id")
+        if key is None:
+            return
+        conversation = self._deps.voice.get(uuid.UUID(key))
+        current = (await self._deps.live.get_state(key)).get("candidate_sid")
+        # Only the current tab's socket owns the peer: an older tab leaving must not end it.
+        if conversation is not None and current == sid:
+            await conversation.hang_up()
 
     async def _interview_id(self, sid: str) -> uuid.UUID:
         session = await self.get_session(sid)
@@ -179,6 +196,69 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return {"ok": True, **result}
 
         return await self._guard.run(sid, data, HintMessage, hint)
+
+    def _voice(self, interview_id: uuid.UUID, *, create: bool) -> VoiceConversation:
+        voice = self._deps.voice
+        if voice is None:
+            raise InterviewError("voice_unavailable", "Voice is not available; please type.", 503)
+        conversation = voice.open(interview_id) if create else voice.get(interview_id)
+        if conversation is None:
+            raise InterviewError("no_peer", "Start voice with an offer first.")
+        return conversation
+
+    async def on_rtc_offer(self, sid: str, data: Any = None) -> Ack:
+        """Answer the browser's WebRTC offer; the open question is then spoken."""
+        interview_id = await self._interview_id(sid)
+
+        async def offer(message: RtcOfferMessage) -> Ack:
+            actor = await self._deps.supervisor.actor(interview_id)
+            conversation = self._voice(interview_id, create=True)
+            try:
+                answer = await conversation.accept_offer(message.sdp)
+            except SignallingError as exc:
+                raise InterviewError("malformed_sdp", str(exc), 400) from exc
+            snapshot = actor.snapshot()
+            conversation.adopt_prompt(snapshot["prompt"], snapshot["answered"])
+            return {"ok": True, "sdp": answer}
+
+        return await self._guard.run(sid, data, RtcOfferMessage, offer)
+
+    async def on_rtc_ice(self, sid: str, data: Any = None) -> Ack:
+        """A trickled ICE candidate for the candidate's peer."""
+        interview_id = await self._interview_id(sid)
+
+        async def ice(message: RtcIceMessage) -> Ack:
+            conversation = self._voice(interview_id, create=False)
+            try:
+                await conversation.add_ice_candidate(message.candidate)
+            except SignallingError as exc:
+                raise InterviewError("invalid_candidate", str(exc), 400) from exc
+            return {"ok": True}
+
+        return await self._guard.run(sid, data, RtcIceMessage, ice)
+
+    async def on_rtc_hangup(self, sid: str, data: Any = None) -> Ack:
+        """Close the candidate's peer; typed answers go on."""
+        interview_id = await self._interview_id(sid)
+
+        async def hangup(_: EmptyMessage) -> Ack:
+            if self._deps.voice is not None:
+                conversation = self._deps.voice.get(interview_id)
+                if conversation is not None:
+                    await conversation.hang_up()
+            return {"ok": True}
+
+        return await self._guard.run(sid, data, EmptyMessage, hangup)
+
+    async def on_end_turn(self, sid: str, data: Any = None) -> Ack:
+        """ "I'm done": end the spoken answer now."""
+        interview_id = await self._interview_id(sid)
+
+        async def end_turn(message: EndTurnMessage) -> Ack:
+            await self._voice(interview_id, create=False).end_turn(message.prompt_id)
+            return {"ok": True}
+
+        return await self._guard.run(sid, data, EndTurnMessage, end_turn)
 
 
 class ObserverNamespace(socketio.AsyncNamespace):  # type: ignore[misc]

@@ -1,0 +1,316 @@
+"""One interview's voice: speaks prompts, listens, captions live and ends turns patiently.
+
+It turns media into actor commands: `PartialAnswer` while the candidate speaks, `Answer` at the
+end of the turn, `PromptPlayed` with what the candidate actually heard. The actor stays the only
+writer of the interview; this class only asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc.contrib.media import MediaRelay
+
+from codesage.agents.text_to_speech import TextToSpeech
+from codesage.config.settings import IceServer
+from codesage.engine.commands import Answer, Command, InterviewError, PartialAnswer, PromptPlayed
+from codesage.media.audio_in import AudioWindow
+from codesage.media.captions import LiveCaptioner
+from codesage.media.endpointing import EndpointDetector, TurnEventKind, TurnTakingSettings
+from codesage.media.inference_pool import SpeechInferencePool
+from codesage.media.peer import CandidatePeer, RecordingTarget
+from codesage.media.recording import BlobStore
+from codesage.media.vad import SileroVadModel, VoiceActivityDetector
+from codesage.media.voice_out import AgentVoiceTrack, PlayedUtterance
+from codesage.storage.journal import InterviewEvent
+
+log = logging.getLogger(__name__)
+
+AskActor = Callable[[Command], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class VoiceResources:
+    """What every voice interview on a node shares: models, pools and where recordings go."""
+
+    text_to_speech: TextToSpeech
+    speech_pool: SpeechInferencePool
+    vad_model: SileroVadModel
+    synthesis_executor: Executor
+    ice_servers: Sequence[IceServer] = ()
+    recordings: BlobStore | None = None
+    turn_taking: TurnTakingSettings = field(default_factory=TurnTakingSettings)
+    ice_connect_timeout: float = 15.0
+
+
+class SpokenTurn:
+    """The candidate's spoken answer to one prompt: live captions plus end-of-turn detection."""
+
+    def __init__(self, prompt_id: str, captioner: LiveCaptioner, endpoint: EndpointDetector):
+        self.prompt_id = prompt_id
+        self.captioner = captioner
+        self.endpoint = endpoint
+        self.finished = False
+
+
+class VoiceConversation:
+    """The voice side of one live interview on its owner node."""
+
+    def __init__(self, interview_id: uuid.UUID, resources: VoiceResources, ask: AskActor):
+        self.interview_id = interview_id
+        self._resources = resources
+        self._ask = ask
+        self._voice = AgentVoiceTrack(
+            resources.text_to_speech, executor=resources.synthesis_executor
+        )
+        self._relay = MediaRelay()
+        self._peer: CandidatePeer | None = None
+        self._vad = VoiceActivityDetector(resources.vad_model)
+        self._prompt_id: str | None = None
+        self._turn: SpokenTurn | None = None
+        self._speaking: asyncio.Task[None] | None = None
+        self._partials: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._partial_sender = asyncio.create_task(self._send_partials())
+        self._recording_origin = time.time()
+        self._closed = False
+
+    @property
+    def relay(self) -> MediaRelay:
+        """The relay observers subscribe to (decoded once, shared by every observer)."""
+        return self._relay
+
+    @property
+    def peer(self) -> CandidatePeer | None:
+        """The candidate's current peer connection, if any."""
+        return self._peer
+
+    @property
+    def voice(self) -> AgentVoiceTrack:
+        """The agent's outgoing voice track."""
+        return self._voice
+
+    async def accept_offer(self, sdp: str) -> str:
+        """A new peer for the candidate's offer (replacing any earlier one); the SDP answer."""
+        if self._peer is not None:
+            await self._peer.close("renegotiated")
+        recording = None
+        if self._resources.recordings is not None:
+            recording = RecordingTarget(
+                store=self._resources.recordings,
+                prefix=f"interviews/{self.interview_id}",
+                origin=self._recording_origin,
+            )
+        self._peer = CandidatePeer(
+            ice_servers=self._resources.ice_servers,
+            voice=self._voice,
+            relay=self._relay,
+            on_audio_window=self._on_window,
+            on_audio_end=self._on_audio_end,
+            on_audio_stall=self._on_audio_end,
+            recording=recording,
+            ice_connect_timeout=self._resources.ice_connect_timeout,
+        )
+        return await self._peer.accept_offer(sdp)
+
+    async def add_ice_candidate(self, candidate: Mapping[str, object]) -> None:
+        """Pass a trickled ICE candidate to the current peer."""
+        if self._peer is None:
+            raise InterviewError("no_peer", "Send an offer before ICE candidates.")
+        await self._peer.add_ice_candidate(candidate)
+
+    async def hang_up(self) -> None:
+        """Close the peer (socket lost or the candidate switched to typing)."""
+        if self._peer is not None:
+            await self._peer.close("hang-up")
+            self._peer = None
+
+    async def close(self) -> None:
+        """End everything: the interview is over or the node is shutting down."""
+        self._closed = True
+        await self.hang_up()
+        self._drop_turn()
+        self._voice.stop()
+        self._partial_sender.cancel()
+
+    # --- events from the actor -------------------------------------------------------------
+
+    def adopt_prompt(self, prompt: Mapping[str, Any] | None, answered: bool) -> None:
+        """Take over the prompt already open when voice starts, and speak it."""
+        if prompt is None or answered or prompt.get("kind") == "closing":
+            return
+        if self._prompt_id == prompt["prompt_id"]:
+            return
+        self._prompt_id = str(prompt["prompt_id"])
+        self._speak(self._prompt_id, str(prompt["text"]))
+
+    async def on_event(self, event: InterviewEvent) -> None:
+        """React to a committed event of this interview (prompts are spoken)."""
+        payload = event.payload
+        if event.type == "prompt":
+            self._drop_turn()
+            kind = payload.get("kind")
+            self._prompt_id = None if kind == "closing" else str(payload["prompt_id"])
+            self._speak(str(payload["prompt_id"]), str(payload["text"]))
+        elif event.type == "answer_final" and payload.get("source") == "typed":
+            if payload.get("prompt_id") == self._prompt_id:
+                self._drop_turn()
+                self._prompt_id = None
+        elif event.type == "ended":
+            self._prompt_id = None
+            self._drop_turn()
+
+    def _speak(self, prompt_id: str, text: str) -> None:
+        if self._speaking is not None and not self._speaking.done():
+            self._voice.interrupt()
+        self._speaking = asyncio.create_task(self._say(prompt_id, text))
+
+    async def _say(self, prompt_id: str, text: str) -> None:
+        try:
+            played: PlayedUtterance = await self._voice.say(prompt_id, text)
+        except Exception:
+            log.exception("speaking failed", extra={"interview_id": str(self.interview_id)})
+            return
+        try:
+            await self._ask(
+                PromptPlayed(prompt_id, played.text_played, played.complete, played.seconds_played)
+            )
+        except InterviewError as exc:
+            log.info("prompt_played refused", extra={"code": exc.code})
+
+    # --- audio from the candidate ----------------------------------------------------------
+
+    async def _on_window(self, window: AudioWindow) -> None:
+        for decided in self._vad.feed(window):
+            if decided.speech and self._voice.speaking:
+                self._voice.interrupt()  # barge-in: `_say` records what was heard
+            turn = self._current_turn(decided.speech)
+            if turn is None:
+                continue
+            turn.captioner.add_audio(decided.samples, speech=decided.speech)
+            for turn_event in turn.endpoint.advance(decided.speech, decided.end - decided.start):
+                if turn_event.kind == TurnEventKind.END_OF_TURN:
+                    await self._finish_turn(turn)
+
+    def _current_turn(self, speech: bool) -> SpokenTurn | None:
+        if self._prompt_id is None or self._closed:
+            return None
+        if self._turn is None or self._turn.prompt_id != self._prompt_id:
+            if not speech:
+                return None  # a turn starts with speech, not with the silence before it
+            self._turn = self._new_turn(self._prompt_id)
+        return None if self._turn.finished else self._turn
+
+    def _new_turn(self, prompt_id: str) -> SpokenTurn:
+        endpoint = EndpointDetector(self._resources.turn_taking)
+
+        def on_partial(text: str) -> None:
+            endpoint.update_text(text)
+            self._partials.put_nowait((prompt_id, text))
+
+        captioner = LiveCaptioner(
+            self._resources.speech_pool.for_stream(str(self.interview_id)), on_partial=on_partial
+        )
+        return SpokenTurn(prompt_id, captioner, endpoint)
+
+    async def end_turn(self, prompt_id: str) -> None:
+        """The candidate pressed "I'm done": end the spoken answer now."""
+        turn = self._turn
+        if turn is None or turn.prompt_id != prompt_id or turn.finished:
+            raise InterviewError("no_spoken_answer", "There is no spoken answer to end.")
+        await self._finish_turn(turn)
+
+    async def _on_audio_end(self) -> None:
+        # The track stopped mid-answer: keep what was said as the final answer.
+        turn = self._turn
+        if turn is not None and not turn.finished and turn.endpoint.started:
+            await self._finish_turn(turn)
+
+    async def _finish_turn(self, turn: SpokenTurn) -> None:
+        if turn.finished:
+            return
+        turn.finished = True
+        transcript = await turn.captioner.finish()
+        text = transcript.text.strip()
+        if not text:
+            return
+        try:
+            await self._ask(Answer(turn.prompt_id, text, source="voice"))
+        except InterviewError as exc:
+            log.info("spoken answer refused", extra={"code": exc.code})
+
+    def _drop_turn(self) -> None:
+        if self._turn is not None and not self._turn.finished:
+            self._turn.finished = True
+            self._turn.captioner.close()
+        self._turn = None
+
+    async def _send_partials(self) -> None:
+        while True:
+            prompt_id, text = await self._partials.get()
+            # Only the newest caption matters: skip ones already overtaken.
+            while not self._partials.empty():
+                prompt_id, text = self._partials.get_nowait()
+            try:
+                await self._ask(PartialAnswer(prompt_id, text))
+            except InterviewError:
+                pass  # the prompt moved on; the caption is stale
+            except Exception:
+                log.exception(
+                    "caption not recorded", extra={"interview_id": str(self.interview_id)}
+                )
+
+
+class VoiceConversations:
+    """The node's live voice conversations; also the event sink that routes events to them."""
+
+    def __init__(
+        self,
+        resources: VoiceResources,
+        ask: Callable[[uuid.UUID, Command], Awaitable[Any]],
+    ):
+        self._resources = resources
+        self._ask = ask
+        self._conversations: dict[uuid.UUID, VoiceConversation] = {}
+
+    def get(self, interview_id: uuid.UUID) -> VoiceConversation | None:
+        """The interview's conversation, if voice was started for it on this node."""
+        return self._conversations.get(interview_id)
+
+    def open(self, interview_id: uuid.UUID) -> VoiceConversation:
+        """The interview's conversation, created on first use."""
+        conversation = self._conversations.get(interview_id)
+        if conversation is None:
+
+            async def ask(command: Command) -> Any:
+                return await self._ask(interview_id, command)
+
+            conversation = VoiceConversation(interview_id, self._resources, ask)
+            self._conversations[interview_id] = conversation
+        return conversation
+
+    async def publish(self, interview_id: uuid.UUID, mode: str, event: InterviewEvent) -> None:
+        """Pass the event to the interview's conversation; close it when the interview ends."""
+        conversation = self._conversations.get(interview_id)
+        if conversation is None:
+            return
+        await conversation.on_event(event)
+        if event.type == "ended":
+            await self.close(interview_id)
+
+    async def close(self, interview_id: uuid.UUID) -> None:
+        """Close one conversation."""
+        conversation = self._conversations.pop(interview_id, None)
+        if conversation is not None:
+            await conversation.close()
+
+    async def close_all(self) -> None:
+        """Close every conversation (node shutdown)."""
+        for interview_id in list(self._conversations):
+            await self.close(interview_id)
