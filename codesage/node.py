@@ -32,6 +32,7 @@ from codesage.media.recording import BlobStore
 from codesage.signaling.app import create_app
 from codesage.signaling.audit_routes import AuditDependencies
 from codesage.signaling.auth import JwtTokens
+from codesage.signaling.recording_routes import RecordingDependencies
 from codesage.signaling.rest import RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
 from codesage.signaling.webhook_routes import WebhookDependencies
@@ -152,6 +153,11 @@ async def build_node(
         storage.health,
         rest=rest,
         audit=audit,
+        recordings=(
+            RecordingDependencies(tokens=tokens, store=voice.recordings)
+            if voice is not None and voice.recordings is not None
+            else None
+        ),
         webhooks=WebhookDependencies(
             tokens=tokens, webhooks=webhooks, wake_dispatcher=dispatcher.wake
         ),

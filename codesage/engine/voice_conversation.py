@@ -8,6 +8,7 @@ writer of the interview; this class only asks.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -26,7 +27,7 @@ from codesage.media.captions import LiveCaptioner
 from codesage.media.endpointing import EndpointDetector, TurnEventKind, TurnTakingSettings
 from codesage.media.inference_pool import SpeechInferencePool
 from codesage.media.peer import CandidatePeer, RecordingTarget
-from codesage.media.recording import BlobStore
+from codesage.media.recording import BlobNotFound, BlobStore
 from codesage.media.vad import SileroVadModel, VoiceActivityDetector
 from codesage.media.voice_out import AgentVoiceTrack, PlayedUtterance
 from codesage.storage.journal import InterviewEvent
@@ -48,6 +49,11 @@ class VoiceResources:
     recordings: BlobStore | None = None
     turn_taking: TurnTakingSettings = field(default_factory=TurnTakingSettings)
     ice_connect_timeout: float = 15.0
+
+
+def recording_prefix(interview_id: uuid.UUID) -> str:
+    """Where an interview's recordings live in the blob store."""
+    return f"interviews/{interview_id}"
 
 
 class SpokenTurn:
@@ -104,8 +110,8 @@ class VoiceConversation:
         if self._resources.recordings is not None:
             recording = RecordingTarget(
                 store=self._resources.recordings,
-                prefix=f"interviews/{self.interview_id}",
-                origin=self._recording_origin,
+                prefix=recording_prefix(self.interview_id),
+                origin=await self._timeline_origin(self._resources.recordings),
             )
         self._peer = CandidatePeer(
             ice_servers=self._resources.ice_servers,
@@ -118,6 +124,15 @@ class VoiceConversation:
             ice_connect_timeout=self._resources.ice_connect_timeout,
         )
         return await self._peer.accept_offer(sdp)
+
+    async def _timeline_origin(self, store: BlobStore) -> float:
+        """The recording's time zero, kept with it so that any node continues one timeline."""
+        key = f"{recording_prefix(self.interview_id)}/timeline.json"
+        try:
+            return float(json.loads(await store.read(key))["origin"])
+        except BlobNotFound:
+            await store.put(key, json.dumps({"origin": self._recording_origin}).encode())
+            return self._recording_origin
 
     async def add_ice_candidate(self, candidate: Mapping[str, object]) -> None:
         """Pass a trickled ICE candidate to the current peer."""

@@ -13,6 +13,7 @@ from codesage.signaling.errors import json_errors
 from codesage.signaling.health import HealthCheck, add_health_routes
 from codesage.signaling.metrics_routes import add_metrics_routes, http_metrics_middleware
 from codesage.signaling.openapi import add_routes, openapi_document
+from codesage.signaling.recording_routes import RecordingApi, RecordingDependencies
 from codesage.signaling.rest import RestApi, RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
 from codesage.signaling.web_assets import add_web_routes
@@ -28,6 +29,7 @@ def create_app(
     rest: RestDependencies | None = None,
     audit: AuditDependencies | None = None,
     webhooks: WebhookDependencies | None = None,
+    recordings: RecordingDependencies | None = None,
     hub: SocketHub | None = None,
     sockets: SocketDependencies | None = None,
     web_dist: Path | None = None,
@@ -48,6 +50,8 @@ def create_app(
             routes += AuditApi(audit).routes()
         if webhooks is not None:
             routes += WebhookApi(webhooks).routes()
+        if recordings is not None:
+            routes += RecordingApi(recordings).routes()
         add_routes(app, routes)
         document = openapi_document(routes)
 

@@ -120,5 +120,12 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
     }
 
 
+def _path_schema(name: str) -> dict[str, str]:
+    # Ids are UUIDs; other path parts (a recording's track or file name) are plain strings.
+    if name.endswith("_id"):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"}
+
+
 def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
