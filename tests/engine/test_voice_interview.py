@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,7 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
         assert final["source"] == "voice" and final["prompt_id"] == prompt["prompt_id"]
         assert word_error_rate(ANSWER, final["text"]) < 0.35, final["text"]
         assert partials, "live captions came before the final"
-        assert all(b.startswith(a) for a, b in zip(partials, partials[1:], strict=False))
+        assert all(b.startswith(a) for a, b in itertools.pairwise(partials))
         next_prompt = None
         while next_prompt is None:
             event = await asyncio.wait_for(events.get(), WAIT)
