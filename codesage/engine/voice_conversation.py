@@ -12,7 +12,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +35,8 @@ from codesage.storage.journal import InterviewEvent
 log = logging.getLogger(__name__)
 
 AskActor = Callable[[Command], Awaitable[Any]]
+# Speech must last this long before it stops the agent: a cough or an echo should not.
+BARGE_IN_SPEECH_S = 0.16
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class VoiceConversation:
         self._partials: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._partial_sender = asyncio.create_task(self._send_partials())
         self._recording_origin = time.time()
+        self._speech_run_s = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
     @property
@@ -203,7 +207,10 @@ class VoiceConversation:
 
     async def _on_window(self, window: AudioWindow) -> None:
         for decided in self._vad.feed(window):
-            if decided.speech and self._voice.speaking:
+            self._speech_run_s = (
+                self._speech_run_s + (decided.end - decided.start) if decided.speech else 0.0
+            )
+            if self._speech_run_s >= BARGE_IN_SPEECH_S and self._voice.speaking:
                 self._voice.interrupt()  # barge-in: `_say` records what was heard
             turn = self._current_turn(decided.speech)
             if turn is None:
@@ -211,7 +218,8 @@ class VoiceConversation:
             turn.captioner.add_audio(decided.samples, speech=decided.speech)
             for turn_event in turn.endpoint.advance(decided.speech, decided.end - decided.start):
                 if turn_event.kind == TurnEventKind.END_OF_TURN:
-                    await self._finish_turn(turn)
+                    # The final decode takes a while: the audio (and barge-in) must not wait.
+                    self._spawn(self._finish_turn(turn))
 
     def _current_turn(self, speech: bool) -> SpokenTurn | None:
         if self._prompt_id is None or self._closed:
@@ -259,6 +267,11 @@ class VoiceConversation:
             await self._ask(Answer(turn.prompt_id, text, source="voice"))
         except InterviewError as exc:
             log.info("spoken answer refused", extra={"code": exc.code})
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _drop_turn(self) -> None:
         if self._turn is not None and not self._turn.finished:
