@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
 
 from codesage.agents.text_to_speech import TextToSpeech
 from codesage.config.settings import IceServer
@@ -26,7 +27,7 @@ from codesage.media.audio_in import AudioWindow
 from codesage.media.captions import LiveCaptioner
 from codesage.media.endpointing import EndpointDetector, TurnEventKind, TurnTakingSettings
 from codesage.media.inference_pool import SpeechInferencePool
-from codesage.media.peer import CandidatePeer, RecordingTarget
+from codesage.media.peer import CandidatePeer, ObserverPeer, RecordingTarget
 from codesage.media.recording import BlobNotFound, BlobStore
 from codesage.media.vad import SileroVadModel, VoiceActivityDetector
 from codesage.media.voice_out import AgentVoiceTrack, PlayedUtterance
@@ -89,6 +90,7 @@ class VoiceConversation:
         self._recording_origin = time.time()
         self._speech_run_s = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._observers: list[ObserverPeer] = []
         self._closed = False
 
     @property
@@ -126,8 +128,30 @@ class VoiceConversation:
             on_audio_stall=self._on_audio_end,
             recording=recording,
             ice_connect_timeout=self._resources.ice_connect_timeout,
+            on_remote_track=self._on_remote_track,
         )
         return await self._peer.accept_offer(sdp)
+
+    def _on_remote_track(self, track: MediaStreamTrack) -> None:
+        # A candidate who reconnects brings new tracks: watchers switch to them.
+        self._observers = [o for o in self._observers if not o.closed.is_set()]
+        for observer in self._observers:
+            observer.attach(track)
+
+    async def observe(self) -> tuple[ObserverPeer, str]:
+        """A receive-only peer for a watcher (candidate audio, video and agent voice) and its
+        SDP offer; every watcher shares the relay, so none costs another decode."""
+        peer = self._peer
+        observer = ObserverPeer(
+            ice_servers=self._resources.ice_servers,
+            relay=self._relay,
+            voice=self._voice,
+            candidate_audio=None if peer is None else peer.candidate_audio,
+            candidate_video=None if peer is None else peer.candidate_video,
+            ice_connect_timeout=self._resources.ice_connect_timeout,
+        )
+        self._observers.append(observer)
+        return observer, await observer.create_offer()
 
     async def _timeline_origin(self, store: BlobStore) -> float:
         """The recording's time zero, kept with it so that any node continues one timeline."""
@@ -153,6 +177,8 @@ class VoiceConversation:
     async def close(self) -> None:
         """End everything: the interview is over or the node is shutting down."""
         self._closed = True
+        for observer in self._observers:
+            await observer.close("interview-over")
         await self.hang_up()
         self._drop_turn()
         self._voice.stop()

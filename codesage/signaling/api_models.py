@@ -211,6 +211,19 @@ class EndTurnMessage(Strict):
     prompt_id: str = Field(max_length=64)
 
 
+class MediaWatchMessage(Strict):
+    """An observer asks for the interview's live audio and video."""
+
+    interview_id: str = Field(pattern=UUID_PATTERN)
+
+
+class MediaAnswerMessage(Strict):
+    """The observer browser's answer to the server's media offer."""
+
+    media_id: str = Field(max_length=64)
+    sdp: str = Field(min_length=1, max_length=60_000)
+
+
 class EmptyMessage(Strict):
     """A message without fields."""
 

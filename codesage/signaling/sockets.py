@@ -20,7 +20,7 @@ from codesage.engine.commands import (
 from codesage.engine.event_log import candidate_event_types, candidate_may_see
 from codesage.engine.supervisor import ActorSupervisor
 from codesage.engine.voice_conversation import VoiceConversation, VoiceConversations
-from codesage.media.peer import SignallingError
+from codesage.media.peer import ObserverPeer, SignallingError
 from codesage.signaling.api_models import (
     ActMessage,
     AnswerMessage,
@@ -30,6 +30,8 @@ from codesage.signaling.api_models import (
     EndTurnMessage,
     HintMessage,
     JoinMessage,
+    MediaAnswerMessage,
+    MediaWatchMessage,
     RtcIceMessage,
     RtcOfferMessage,
     UnwatchMessage,
@@ -268,6 +270,7 @@ class ObserverNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         super().__init__(OBSERVER_NS)
         self._deps = deps
         self._guard = guard
+        self._media: dict[str, dict[str, ObserverPeer]] = {}
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         """Refuse anything but a valid staff token."""
@@ -282,8 +285,40 @@ class ObserverNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.save_session(sid, {"subject": principal.subject})
 
     async def on_disconnect(self, sid: str, *args: Any) -> None:
-        """Forget the connection's rate limit."""
+        """Forget the rate limit and close the watcher's media peers."""
         self._guard.forget(sid)
+        for peer in self._media.pop(sid, {}).values():
+            await peer.close("observer-left")
+
+    async def on_media_watch(self, sid: str, data: Any = None) -> Ack:
+        """Offer the interview's live candidate audio, video and agent voice (owner node)."""
+
+        async def media_watch(message: MediaWatchMessage) -> Ack:
+            voice = self._deps.voice
+            conversation = None if voice is None else voice.get(uuid.UUID(message.interview_id))
+            if conversation is None:
+                raise InterviewError("no_voice", "This interview has no live voice here.", 404)
+            peer, offer = await conversation.observe()
+            media_id = uuid.uuid4().hex
+            self._media.setdefault(sid, {})[media_id] = peer
+            return {"ok": True, "media_id": media_id, "sdp": offer}
+
+        return await self._guard.run(sid, data, MediaWatchMessage, media_watch)
+
+    async def on_media_answer(self, sid: str, data: Any = None) -> Ack:
+        """The watcher's answer to a media offer."""
+
+        async def media_answer(message: MediaAnswerMessage) -> Ack:
+            peer = self._media.get(sid, {}).get(message.media_id)
+            if peer is None:
+                raise InterviewError("not_found", "No such media offer.", 404)
+            try:
+                await peer.accept_answer(message.sdp)
+            except SignallingError as exc:
+                raise InterviewError("malformed_sdp", str(exc), 400) from exc
+            return {"ok": True}
+
+        return await self._guard.run(sid, data, MediaAnswerMessage, media_answer)
 
     async def on_list_live(self, sid: str, data: Any = None) -> Ack:
         """Interviews in progress, on any node."""

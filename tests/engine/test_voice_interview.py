@@ -105,6 +105,37 @@ async def _count_loud_frames(track: MediaStreamTrack, loud: list[int]) -> None:
             loud.append(1)
 
 
+async def _watch_media(
+    server: TestServer,
+    node: Node,
+    interview_id: Any,
+    pc: RTCPeerConnection,
+    observer: socketio.AsyncClient,
+) -> list[int]:
+    """An interviewer's receive-only peer: returns the list its loud frames are counted in."""
+    await observer.connect(
+        str(server.make_url("/")),
+        transports=["websocket"],
+        namespaces=["/observer"],
+        auth={"token": node.tokens.issue(Role.INTERVIEWER)},
+    )
+    heard: list[int] = []
+    pc.on("track", lambda track: asyncio.ensure_future(_count_loud_frames(track, heard)))
+    offer = await observer.call(
+        "media_watch", {"interview_id": str(interview_id)}, namespace="/observer"
+    )
+    assert offer["ok"], offer
+    await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+    await pc.setLocalDescription(await pc.createAnswer())
+    reply = await observer.call(
+        "media_answer",
+        {"media_id": offer["media_id"], "sdp": pc.localDescription.sdp},
+        namespace="/observer",
+    )
+    assert reply["ok"], reply
+    return heard
+
+
 async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
     voice_node: Node, speech_cache: Path, aiohttp_server: Any, tmp_path: Path
 ) -> None:
@@ -121,6 +152,8 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
         auth={"token": token},
     )
     peer = RTCPeerConnection()
+    observer_pc = RTCPeerConnection()
+    observer = socketio.AsyncClient()
     loud: list[int] = []
     readers: list[asyncio.Task[None]] = []
     try:
@@ -139,6 +172,7 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
         )
         assert answer["ok"], answer
         await peer.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        observer_heard = await _watch_media(server, voice_node, interview_id, observer_pc, observer)
 
         partials: list[str] = []
         final = None
@@ -159,7 +193,10 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
                 next_prompt = event["payload"]
         assert next_prompt["prompt_id"] != prompt["prompt_id"]
         assert loud, "the candidate heard the agent's voice"
+        assert observer_heard, "the observer received the live audio through the relay"
     finally:
+        await observer_pc.close()
+        await observer.disconnect()
         await peer.close()
         for reader in readers:
             reader.cancel()
