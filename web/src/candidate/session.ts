@@ -1,3 +1,4 @@
+import { applyCaptionEvent, liveCaption, noCaptions, type Captions } from "../shared/captions";
 import { asKnownEvent } from "../shared/events";
 import { normalizeSummary } from "../shared/summary";
 import type {
@@ -29,6 +30,8 @@ export interface CandidateSession {
   prompts: PromptPayload[];
   /** prompt_id → the submitted answer text. */
   answers: Record<string, string>;
+  /** prompt_id → the live caption of a spoken answer (final once the answer is in). */
+  captions: Captions;
   /** prompt_id → hints given for it, in order. */
   hints: Record<string, CandidateHint[]>;
   /** prompt_id → the practice-mode score. */
@@ -56,6 +59,7 @@ export function sessionFromSnapshot(
     prompt: null,
     prompts: [],
     answers: {},
+    captions: noCaptions,
     hints: {},
     scores: {},
     summary: null,
@@ -93,10 +97,13 @@ export function applyCandidateEvent(session: CandidateSession, raw: RawEvent): C
       return { ...session, state: event.payload.state };
     case "prompt":
       return rememberPrompt({ ...session, prompt: event.payload }, event.payload);
+    case "answer_partial":
+      return { ...session, captions: applyCaptionEvent(session.captions, raw) };
     case "answer_final":
       return {
         ...session,
         answers: { ...session.answers, [event.payload.prompt_id]: event.payload.text },
+        captions: applyCaptionEvent(session.captions, raw),
       };
     case "hint": {
       const { prompt_id: promptId, text, strength } = event.payload;
@@ -150,4 +157,19 @@ export function canAnswer(session: CandidateSession): boolean {
     ANSWERING_STATES.includes(session.state) &&
     session.answers[prompt.prompt_id] === undefined
   );
+}
+
+/** The live caption of the candidate's spoken answer to the current prompt, while it is open. */
+export function currentCaption(session: CandidateSession): string | null {
+  const prompt = session.prompt;
+  if (!prompt || session.answers[prompt.prompt_id] !== undefined) return null;
+  return liveCaption(session.captions, prompt.prompt_id);
+}
+
+/** The final answer to the current prompt when it was spoken (shown as "we heard"), or null. */
+export function currentSpokenAnswer(session: CandidateSession): string | null {
+  const prompt = session.prompt;
+  if (!prompt) return null;
+  const caption = session.captions[prompt.prompt_id];
+  return caption?.final && caption.source === "voice" ? caption.text : null;
 }

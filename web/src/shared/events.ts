@@ -5,6 +5,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set<EventType>([
   "prompt",
   "answer_final",
   "answer_partial",
+  "prompt_played",
   "score",
   "hint",
   "observer_action",

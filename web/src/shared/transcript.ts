@@ -16,12 +16,23 @@ export interface TranscriptAnswer {
   at: string;
 }
 
+/** What the candidate heard of a spoken prompt (`prompt_played`). */
+export interface PlayedPrompt {
+  textPlayed: string;
+  /** False: the candidate started speaking and cut the question short (barge-in). */
+  complete: boolean;
+  seconds: number;
+  at: string;
+}
+
 /** One prompt and what followed it. */
 export interface TranscriptItem {
   prompt: PromptPayload;
   askedAt: string;
   /** Live caption while the candidate speaks; cleared by the final answer. */
   partial: string | null;
+  /** The latest `prompt_played` of this prompt (spoken again after a voice reconnect). */
+  played: PlayedPrompt | null;
   answer: TranscriptAnswer | null;
   score: AnswerScoreView | null;
   hints: { text: string; strength: number; at: string }[];
@@ -79,6 +90,7 @@ function updateItem(
       prompt: placeholderPrompt(promptId, questionText),
       askedAt: at,
       partial: null,
+      played: null,
       answer: null,
       score: null,
       hints: [],
@@ -126,7 +138,7 @@ export function applyWatchEvent(state: WatchState, raw: RawEvent): WatchState {
         ...next,
         items: [
           ...next.items,
-          { prompt, askedAt: at, partial: null, answer: null, score: null, hints: [] },
+          { prompt, askedAt: at, partial: null, played: null, answer: null, score: null, hints: [] },
         ],
       };
     }
@@ -134,6 +146,18 @@ export function applyWatchEvent(state: WatchState, raw: RawEvent): WatchState {
       return updateItem(next, event.payload.prompt_id, at, (item) =>
         item.answer ? item : { ...item, partial: event.payload.text },
       );
+    case "prompt_played": {
+      const { prompt_id: promptId, text_played: textPlayed, complete, seconds } = event.payload;
+      return updateItem(next, promptId, at, (item) => ({
+        ...item,
+        played: {
+          textPlayed: typeof textPlayed === "string" ? textPlayed : "",
+          complete: complete !== false,
+          seconds: typeof seconds === "number" ? seconds : 0,
+          at,
+        },
+      }));
+    }
     case "answer_final":
       return updateItem(next, event.payload.prompt_id, at, (item) => ({
         ...item,

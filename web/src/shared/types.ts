@@ -190,6 +190,8 @@ export interface EventPayloads {
   prompt: PromptPayload;
   answer_final: { prompt_id: string; text: string; source: "typed" | "voice" };
   answer_partial: { prompt_id: string; text: string };
+  /** Observers only: what the candidate heard of a spoken prompt (`complete` false: cut short). */
+  prompt_played: { prompt_id: string; text_played: string; complete: boolean; seconds: number };
   score: AnswerScoreView;
   hint: { prompt_id: string; question_id: string; text: string; strength: number };
   observer_action: { action: ObserverAction; by: string };
@@ -254,13 +256,49 @@ export interface CandidateSnapshot {
   notice: CandidateNotice;
   /** Optional: the current prompt was already answered. */
   answered?: boolean;
+  /** Optional, not in the contract: ICE servers for the voice peer (none: same host). */
+  ice_servers?: IceServerConfig[];
 }
+
+/** An ICE server as RTCPeerConnection takes it (`{urls, username?, credential?}`). */
+export interface IceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Voice signalling acks (docs/api.md "Voice (WebRTC)"). */
+export type RtcOfferAck = Ack<{ sdp: string }>;
 
 export type JoinAck = Ack<{ snapshot: CandidateSnapshot; events: RawEvent[] }>;
 export type HintAck = Ack<{ hint: { text: string; strength: number } }>;
 export type ListLiveAck = Ack<{ interviews: Interview[] }>;
 export type WatchAck = Ack<{ interview: Interview; events: RawEvent[] }>;
 export type ActAck = Ack<{ seq: number }>;
+
+// ---- Recordings ----
+
+export type RecordingTrackName = "candidate-audio" | "candidate-video" | "agent-voice";
+
+export interface RecordingSegment {
+  /** File name inside the track, e.g. `0000012000-0010000-a1b2.ogg`. */
+  name: string;
+  /** Seconds from the recording's time zero (`started_at`). */
+  start_offset_s: number;
+  duration_s: number;
+  content_type: string;
+}
+
+export interface RecordingTrack {
+  track: RecordingTrackName | string;
+  segments: RecordingSegment[];
+}
+
+export interface RecordingList {
+  items: RecordingTrack[];
+  /** Wall-clock time of offset 0; null when the timeline is unknown. */
+  started_at: string | null;
+}
 
 /** Server → observer `event`: the Event plus the interview it belongs to. */
 export type ObserverEvent = RawEvent & { interview_id: string };
