@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ from codesage.engine.supervisor import ActorSupervisor
 from codesage.engine.template_catalog import seed_templates
 from codesage.engine.voice_conversation import VoiceConversations, VoiceResources
 from codesage.engine.webhooks import DispatcherSettings, WebhookDispatcher, WebhookOutbox
+from codesage.media.inference_pool import DecodeKind
 from codesage.media.recording import BlobStore
 from codesage.signaling.app import create_app
 from codesage.signaling.audit_routes import AuditDependencies
@@ -101,6 +104,9 @@ async def build_node(
     """Wire a node on open `storage`; seeds the shipped templates."""
     # One registry per node: two nodes in one process (tests) never share counters.
     metrics = metrics if metrics is not None else NodeMetrics.create()
+    if voice is not None:
+        voice = dataclasses.replace(voice, metrics=metrics)
+        metrics.stt_queue_length.set_function(lambda: voice.speech_pool.queue_length)
     templates = TemplateRepository(storage.pool)
     interviews = InterviewRepository(storage.pool)
     journal = InterviewJournal(storage.pool)
@@ -192,6 +198,7 @@ async def load_voice_resources(
     inference_threads: int,
     ice_servers: list[IceServer],
     recordings: BlobStore | None,
+    metrics: NodeMetrics | None = None,
 ) -> VoiceResources:
     """Load the speech models once per node (in threads: this takes seconds)."""
     from codesage.agents.speech_to_text import WhisperSpeechToText
@@ -209,9 +216,21 @@ async def load_voice_resources(
     vad = await asyncio.to_thread(SileroVadModel)
     return VoiceResources(
         text_to_speech=tts,
-        speech_pool=SpeechInferencePool(stt, workers=inference_threads),
+        speech_pool=SpeechInferencePool(
+            stt,
+            workers=inference_threads,
+            on_wait=None if metrics is None else _stt_wait_recorder(metrics),
+        ),
         vad_model=vad,
         synthesis_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesage-tts"),
         ice_servers=ice_servers,
         recordings=recordings,
+        metrics=metrics,
     )
+
+
+def _stt_wait_recorder(metrics: NodeMetrics) -> Callable[[DecodeKind, float], None]:
+    def record(kind: DecodeKind, seconds: float) -> None:
+        metrics.stt_queue_wait.observe(seconds)
+
+    return record

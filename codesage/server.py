@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from codesage.config import Settings
+from codesage.config.metrics import NodeMetrics
 from codesage.media.recording import LocalFolderBlobStore
 from codesage.node import Node, build_node, load_voice_resources
 from codesage.signaling.auth import Role
@@ -60,6 +61,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
         storage = await Storage.open(urls.database_url, urls.redis_url)
         node: Node | None = None
         try:
+            metrics = NodeMetrics.create()
             voice = None
             if settings.voice_enabled:
                 voice = await load_voice_resources(
@@ -68,10 +70,12 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                     inference_threads=settings.inference_threads,
                     ice_servers=settings.ice_servers,
                     recordings=LocalFolderBlobStore(settings.data_dir / "recordings"),
+                    metrics=metrics,
                 )
             node = await build_node(
                 storage,
                 voice=voice,
+                metrics=metrics,
                 redis_url=urls.redis_url,
                 jwt_secret=settings.resolved_jwt_secret(),
                 inference_threads=settings.inference_threads,

@@ -40,6 +40,10 @@ LOOP_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+TURN_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.5, 10.0, 15.0)
+TURN_STAGES = ("end_of_turn", "final_transcript", "score_ready", "first_agent_audio")
+
+
 @dataclass(frozen=True)
 class NodeMetrics:
     """Every metric one node exports, registered in `registry` (never the global default)."""
@@ -57,6 +61,7 @@ class NodeMetrics:
     events: Counter
     http_requests: Counter
     http_request_seconds: Histogram
+    turn_latency: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> NodeMetrics:
@@ -94,6 +99,15 @@ class NodeMetrics:
                 "codesage_stt_queue_wait_seconds",
                 "Time an utterance waits for a speech-to-text worker.",
                 buckets=QUEUE_WAIT_BUCKETS,
+                unit="seconds",
+                registry=reg,
+            ),
+            turn_latency=Histogram(
+                "codesage_turn_latency_seconds",
+                "Spoken turns: from the end of the candidate's speech to each stage "
+                "(end_of_turn, final_transcript, score_ready, first_agent_audio).",
+                ["stage"],
+                buckets=TURN_BUCKETS,
                 unit="seconds",
                 registry=reg,
             ),

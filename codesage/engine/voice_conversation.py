@@ -21,6 +21,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from codesage.agents.text_to_speech import TextToSpeech
+from codesage.config.metrics import NodeMetrics
 from codesage.config.settings import IceServer
 from codesage.engine.commands import Answer, Command, InterviewError, PartialAnswer, PromptPlayed
 from codesage.media.audio_in import AudioWindow
@@ -51,6 +52,7 @@ class VoiceResources:
     ice_servers: Sequence[IceServer] = ()
     recordings: BlobStore | None = None
     turn_taking: TurnTakingSettings = field(default_factory=TurnTakingSettings)
+    metrics: NodeMetrics | None = None
     ice_connect_timeout: float = 15.0
 
 
@@ -67,6 +69,15 @@ class SpokenTurn:
         self.captioner = captioner
         self.endpoint = endpoint
         self.finished = False
+        self.last_speech_at: float | None = None
+        """Monotonic time of the last voiced window: the end of speech, once the turn ends."""
+        self.stages: dict[str, float] = {}
+        """Seconds from the end of speech to each stage (see TURN_STAGES)."""
+
+    def mark(self, stage: str) -> None:
+        """Note that `stage` is reached now."""
+        if self.last_speech_at is not None:
+            self.stages[stage] = max(0.0, time.monotonic() - self.last_speech_at)
 
 
 class VoiceConversation:
@@ -77,8 +88,11 @@ class VoiceConversation:
         self._resources = resources
         self._ask = ask
         self._voice = AgentVoiceTrack(
-            resources.text_to_speech, executor=resources.synthesis_executor
+            resources.text_to_speech,
+            executor=resources.synthesis_executor,
+            on_first_frame=self._on_first_agent_audio,
         )
+        self._timed_turn: SpokenTurn | None = None
         self._relay = MediaRelay()
         self._peer: CandidatePeer | None = None
         self._vad = VoiceActivityDetector(resources.vad_model)
@@ -177,6 +191,10 @@ class VoiceConversation:
     async def close(self) -> None:
         """End everything: the interview is over or the node is shutting down."""
         self._closed = True
+        if self._speaking is not None:
+            self._speaking.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         for observer in self._observers:
             await observer.close("interview-over")
         await self.hang_up()
@@ -241,6 +259,8 @@ class VoiceConversation:
             turn = self._current_turn(decided.speech)
             if turn is None:
                 continue
+            if decided.speech:
+                turn.last_speech_at = time.monotonic()
             turn.captioner.add_audio(decided.samples, speech=decided.speech)
             for turn_event in turn.endpoint.advance(decided.speech, decided.end - decided.start):
                 if turn_event.kind == TurnEventKind.END_OF_TURN:
@@ -285,7 +305,9 @@ class VoiceConversation:
         if turn.finished:
             return
         turn.finished = True
+        turn.mark("end_of_turn")
         transcript = await turn.captioner.finish()
+        turn.mark("final_transcript")
         text = transcript.text.strip()
         if not text:
             return
@@ -293,6 +315,27 @@ class VoiceConversation:
             await self._ask(Answer(turn.prompt_id, text, source="voice"))
         except InterviewError as exc:
             log.info("spoken answer refused", extra={"code": exc.code})
+            return
+        turn.mark("score_ready")
+        # The next prompt was committed with the score; its first audio frame closes the turn.
+        self._timed_turn = turn
+
+    def _on_first_agent_audio(self, utterance_id: str) -> None:
+        turn, self._timed_turn = self._timed_turn, None
+        if turn is None:
+            return
+        turn.mark("first_agent_audio")
+        metrics = self._resources.metrics
+        if metrics is not None:
+            for stage, seconds in turn.stages.items():
+                metrics.turn_latency.labels(stage=stage).observe(seconds)
+        log.info(
+            "spoken turn",
+            extra={
+                "interview_id": str(self.interview_id),
+                **{f"{stage}_s": round(value, 3) for stage, value in turn.stages.items()},
+            },
+        )
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,14 @@ async def _count_loud_frames(track: MediaStreamTrack, loud: list[int]) -> None:
             loud.append(1)
 
 
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for media to arrive (frames are counted by reader tasks), up to WAIT seconds."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out: {what}"
+        await asyncio.sleep(0.05)
+
+
 async def _watch_media(
     server: TestServer,
     node: Node,
@@ -193,6 +201,8 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
                 next_prompt = event["payload"]
         assert next_prompt["prompt_id"] != prompt["prompt_id"]
         assert loud, "the candidate heard the agent's voice"
+        heard_before = len(loud)
+        await _until(lambda: len(loud) > heard_before + 5, "the next question was spoken")
         assert observer_heard, "the observer received the live audio through the relay"
     finally:
         await observer_pc.close()
@@ -207,6 +217,11 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
     first = next(p for p in played if p["prompt_id"] == prompt["prompt_id"])
     assert first["complete"] is False, "the candidate spoke over the question"
     assert len(first["text_played"]) < len(prompt["text"])
+    for stage in ("end_of_turn", "final_transcript", "score_ready", "first_agent_audio"):
+        count = voice_node.metrics.registry.get_sample_value(
+            "codesage_turn_latency_seconds_count", {"stage": stage}
+        )
+        assert count == 1, f"turn latency stage {stage} was measured once"
     scores = [e.payload for e in stored if e.type == "score"]
     assert scores and scores[0]["answer_text"] == final["text"]
     assert voice_node.voice is not None
