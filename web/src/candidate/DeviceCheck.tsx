@@ -1,87 +1,81 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
+import { MIC_DENIED_TEXT, requestMedia, stopStream, voiceSupported } from "./media";
 import { levelFromSamples } from "./micLevel";
 
 interface Props {
-  onContinue: () => void;
+  /** With the microphone (and camera) stream: a spoken interview; null: typed answers only. */
+  onContinue: (stream: MediaStream | null) => void;
 }
 
 type CheckState =
   | { kind: "idle" }
   | { kind: "asking" }
-  | { kind: "live"; hasVideo: boolean }
-  | { kind: "failed"; message: string };
+  | { kind: "live"; hasVideo: boolean; cameraFailed: boolean }
+  | { kind: "denied"; detail: string };
 
-function mediaErrorMessage(error: unknown): string {
-  const name = error instanceof DOMException ? error.name : "";
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return "Access to the microphone and camera was not allowed. That is fine: you can type your answers.";
-  }
-  if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return "No microphone or camera was found. That is fine: you can type your answers.";
-  }
-  return "The microphone and camera could not be started. That is fine: you can type your answers.";
-}
-
-/** An optional microphone and camera check; skipping it is always possible. */
+/**
+ * Asks for the microphone (and, if the candidate wants, the camera). Granted: "Start speaking
+ * interview" hands the stream on. Refused: the typed interview goes on. Skipping is always
+ * possible and means typed answers only.
+ */
 export function DeviceCheck({ onContinue }: Props) {
   const [check, setCheck] = useState<CheckState>({ kind: "idle" });
+  const [camera, setCamera] = useState(false);
   const [level, setLevel] = useState(0);
   const streamRef = useRef<MediaStream | null>(null);
+  const handedOverRef = useRef(false);
   const videoRef = useRef<HTMLVideoElement | null>(null);
   const audioRef = useRef<{ context: AudioContext; frame: number } | null>(null);
   const headingRef = useRef<HTMLHeadingElement | null>(null);
+  const cameraId = useId();
+  const supported = voiceSupported();
 
-  const stop = (): void => {
+  const stopMeter = (): void => {
     if (audioRef.current) {
       cancelAnimationFrame(audioRef.current.frame);
       void audioRef.current.context.close().catch(() => undefined);
       audioRef.current = null;
     }
-    streamRef.current?.getTracks().forEach((track) => track.stop());
-    streamRef.current = null;
   };
 
   useEffect(() => {
     headingRef.current?.focus();
-    return stop;
+    return () => {
+      stopMeter();
+      // A stream handed to the interview stays on; any other is stopped.
+      if (!handedOverRef.current) stopStream(streamRef.current);
+      streamRef.current = null;
+    };
   }, []);
 
   const start = async (): Promise<void> => {
-    if (!navigator.mediaDevices?.getUserMedia) {
-      setCheck({
-        kind: "failed",
-        message: "This browser does not allow a device check here. That is fine: you can type your answers.",
-      });
+    setCheck({ kind: "asking" });
+    const result = await requestMedia(camera);
+    if (!result.ok) {
+      setCheck({ kind: "denied", detail: result.detail });
       return;
     }
-    setCheck({ kind: "asking" });
-    let stream: MediaStream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-    } catch {
-      try {
-        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      } catch (error) {
-        setCheck({ kind: "failed", message: mediaErrorMessage(error) });
-        return;
-      }
-    }
-    stop();
+    stopMeter();
+    stopStream(streamRef.current);
+    const { stream } = result;
     streamRef.current = stream;
-    const hasVideo = stream.getVideoTracks().length > 0;
-    setCheck({ kind: "live", hasVideo });
-    if (stream.getAudioTracks().length > 0 && typeof AudioContext !== "undefined") {
-      const context = new AudioContext();
-      const analyser = context.createAnalyser();
-      analyser.fftSize = 1024;
-      context.createMediaStreamSource(stream).connect(analyser);
-      const samples = new Uint8Array(analyser.fftSize);
-      const tick = (): void => {
-        analyser.getByteTimeDomainData(samples);
-        setLevel(levelFromSamples(samples));
-        if (audioRef.current) audioRef.current.frame = requestAnimationFrame(tick);
-      };
-      audioRef.current = { context, frame: requestAnimationFrame(tick) };
+    setCheck({ kind: "live", hasVideo: stream.getVideoTracks().length > 0, cameraFailed: result.cameraFailed });
+    if (typeof AudioContext !== "undefined") {
+      try {
+        const context = new AudioContext();
+        const analyser = context.createAnalyser();
+        analyser.fftSize = 1024;
+        context.createMediaStreamSource(stream).connect(analyser);
+        const samples = new Uint8Array(analyser.fftSize);
+        const tick = (): void => {
+          analyser.getByteTimeDomainData(samples);
+          setLevel(levelFromSamples(samples));
+          if (audioRef.current) audioRef.current.frame = requestAnimationFrame(tick);
+        };
+        audioRef.current = { context, frame: requestAnimationFrame(tick) };
+      } catch {
+        // No level meter: the microphone still works.
+      }
     }
   };
 
@@ -91,30 +85,58 @@ export function DeviceCheck({ onContinue }: Props) {
     }
   }, [check]);
 
-  const finish = (): void => {
-    stop();
-    onContinue();
+  const startSpeaking = (): void => {
+    stopMeter();
+    handedOverRef.current = true;
+    onContinue(streamRef.current);
+  };
+
+  const typeOnly = (): void => {
+    stopMeter();
+    stopStream(streamRef.current);
+    streamRef.current = null;
+    onContinue(null);
   };
 
   return (
     <main id="main" className="narrow">
       <h1 ref={headingRef} tabIndex={-1}>
-        Check your microphone and camera (optional)
+        Speak or type your answers
       </h1>
       <p>
-        Voice answers are coming later. For now you answer by typing, and typed answers are always
-        available. You can check your devices if you like, or go straight on.
+        In a spoken interview the interviewer reads each question aloud and you answer by speaking; a live caption
+        shows what was understood. You can always type an answer instead, even in a spoken interview.
       </p>
 
-      {check.kind === "idle" ? (
-        <button type="button" onClick={() => void start()} data-testid="start-device-check">
-          Check microphone and camera
-        </button>
+      {!supported ? (
+        <p className="alert" role="status" data-testid="mic-denied">
+          {MIC_DENIED_TEXT} This browser does not support spoken answers on this page.
+        </p>
+      ) : null}
+
+      {supported && (check.kind === "idle" || check.kind === "denied") ? (
+        <div className="stack">
+          <div className="checkbox-row">
+            <input
+              id={cameraId}
+              type="checkbox"
+              checked={camera}
+              onChange={(event) => setCamera(event.target.checked)}
+              data-testid="camera-checkbox"
+            />
+            <label htmlFor={cameraId}>Also turn on my camera (optional)</label>
+          </div>
+          <p>
+            <button type="button" onClick={() => void start()} data-testid="start-device-check">
+              {check.kind === "denied" ? "Try the microphone again" : "Use my microphone"}
+            </button>
+          </p>
+        </div>
       ) : null}
       {check.kind === "asking" ? <p role="status">Waiting for your browser&apos;s permission…</p> : null}
-      {check.kind === "failed" ? (
-        <p className="alert" role="status">
-          {check.message}
+      {check.kind === "denied" ? (
+        <p className="alert" role="alert" data-testid="mic-denied">
+          {MIC_DENIED_TEXT} <span className="muted">{check.detail}</span>
         </p>
       ) : null}
       {check.kind === "live" ? (
@@ -126,11 +148,16 @@ export function DeviceCheck({ onContinue }: Props) {
           {check.hasVideo ? (
             <video ref={videoRef} className="preview" autoPlay muted playsInline aria-label="Your camera preview" />
           ) : (
-            <p className="muted">No camera in use.</p>
+            <p className="muted">
+              {check.cameraFailed ? "The camera could not be started; your microphone works." : "No camera in use."}
+            </p>
           )}
-          <p className="muted">Nothing is recorded during this check. The camera and microphone stop when you continue.</p>
-          <button type="button" className="primary" onClick={finish} data-testid="device-continue">
-            Continue
+          <p className="muted">
+            When you start, the questions are spoken aloud: turn your sound on. Your voice
+            {check.hasVideo ? " and camera" : ""} go to the interview as the notice you accepted describes.
+          </p>
+          <button type="button" className="primary" onClick={startSpeaking} data-testid="device-continue">
+            Start speaking interview
           </button>
         </div>
       ) : null}
@@ -139,7 +166,7 @@ export function DeviceCheck({ onContinue }: Props) {
         <button
           type="button"
           className={check.kind === "live" ? "" : "primary"}
-          onClick={finish}
+          onClick={typeOnly}
           data-testid="skip-device-check"
         >
           Continue with typed answers

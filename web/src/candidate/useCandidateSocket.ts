@@ -1,9 +1,18 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Socket } from "socket.io-client";
 import { EventSequencer, isRawEvent } from "../shared/events";
 import { connect, connectErrorInfo, emitAck, isAuthRefusal } from "../shared/socket";
-import type { Ack, ApiErrorBody, CandidateSnapshot, HintAck, RawEvent } from "../shared/types";
+import type {
+  Ack,
+  ApiErrorBody,
+  CandidateSnapshot,
+  HintAck,
+  IceServerConfig,
+  RawEvent,
+  RtcOfferAck,
+} from "../shared/types";
 import type { Draft } from "./drafts";
+import type { IceCandidateMessage, VoiceSignal } from "./rtc";
 import {
   addHint,
   applyCandidateEvents,
@@ -12,6 +21,9 @@ import {
   type CandidateHint,
   type CandidateSession,
 } from "./session";
+
+/** The server sets up its peer (ICE gathering included) before it answers an offer. */
+export const RTC_OFFER_TIMEOUT_MS = 20_000;
 
 export type Connection =
   | "connecting"
@@ -31,6 +43,14 @@ export interface CandidateConnection {
   session: CandidateSession | null;
   /** The draft the server held at the last join, and a counter that changes on every join. */
   serverDraft: { promptId: string | null; text: string; joinCount: number };
+  /** How many joins were acknowledged: a new value means a new (re)join, so voice re-offers. */
+  joinCount: number;
+  /** ICE servers from the join snapshot (optional; none when the server is on the same host). */
+  iceServers: IceServerConfig[];
+  /** `rtc_offer` and `rtc_ice`: stable for the connection's lifetime. */
+  voiceSignal: VoiceSignal;
+  rtcHangup: () => Promise<Ack>;
+  endTurn: (promptId: string) => Promise<Ack>;
   consent: () => Promise<Ack>;
   sendDraft: (draft: Draft) => Promise<boolean>;
   answer: (promptId: string, text: string) => Promise<Ack>;
@@ -51,6 +71,7 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
     text: "",
     joinCount: 0,
   });
+  const [iceServers, setIceServers] = useState<IceServerConfig[]>([]);
   const socketRef = useRef<Socket | null>(null);
   const stoppedRef = useRef(false);
 
@@ -78,6 +99,10 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
       });
       joinCount += 1;
       setServerDraft({ promptId: snapshot.prompt?.prompt_id ?? null, text: snapshot.draft ?? "", joinCount });
+      if (Array.isArray(snapshot.ice_servers)) {
+        const servers = snapshot.ice_servers;
+        setIceServers((current) => (JSON.stringify(current) === JSON.stringify(servers) ? current : servers));
+      }
       joined = true;
       const waiting = buffered;
       buffered = [];
@@ -153,12 +178,12 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
     };
   }, [token]);
 
-  const emit = useCallback(<T extends object>(event: string, data: unknown): Promise<Ack<T>> => {
+  const emit = useCallback(<T extends object>(event: string, data: unknown, timeoutMs?: number): Promise<Ack<T>> => {
     const socket = socketRef.current;
     if (!socket) {
       return Promise.resolve({ ok: false, error: { code: "disconnected", message: "Not connected." } });
     }
-    return emitAck<T>(socket, event, data);
+    return emitAck<T>(socket, event, data, timeoutMs);
   }, []);
 
   const consent = useCallback(() => emit("consent", { accepted: true }), [emit]);
@@ -180,6 +205,15 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
     },
     [emit],
   );
+  const voiceSignal = useMemo<VoiceSignal>(
+    () => ({
+      offer: (sdp: string): Promise<RtcOfferAck> => emit<{ sdp: string }>("rtc_offer", { sdp }, RTC_OFFER_TIMEOUT_MS),
+      ice: (candidate: IceCandidateMessage): Promise<Ack> => emit("rtc_ice", { candidate }),
+    }),
+    [emit],
+  );
+  const rtcHangup = useCallback(() => emit("rtc_hangup", {}), [emit]);
+  const endTurn = useCallback((promptId: string) => emit("end_turn", { prompt_id: promptId }), [emit]);
   const retry = useCallback(() => {
     const socket = socketRef.current;
     if (!socket || stoppedRef.current) return;
@@ -187,6 +221,21 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
     socket.connect();
   }, []);
 
-  return { connection, error, session, serverDraft, consent, sendDraft, answer, hint, retry };
+  return {
+    connection,
+    error,
+    session,
+    serverDraft,
+    joinCount: serverDraft.joinCount,
+    iceServers,
+    voiceSignal,
+    rtcHangup,
+    endTurn,
+    consent,
+    sendDraft,
+    answer,
+    hint,
+    retry,
+  };
 }
 

@@ -1,10 +1,28 @@
 import { AnswerScore } from "../shared/AnswerScore";
 import { formatClock, promptKindLabel } from "../shared/format";
 import { HighlightedText } from "../shared/HighlightedText";
-import type { TranscriptItem } from "../shared/transcript";
+import type { PlayedPrompt, TranscriptItem } from "../shared/transcript";
 
 interface Props {
   items: readonly TranscriptItem[];
+}
+
+/** What the candidate heard of the spoken question: shown prominently when cut short. */
+function PlayedNote({ played }: { played: PlayedPrompt }) {
+  const seconds = `${played.seconds.toFixed(1)}\u00a0s`;
+  if (played.complete) {
+    return (
+      <p className="muted small" data-testid="prompt-played" data-complete="true">
+        Spoken aloud in full ({seconds}).
+      </p>
+    );
+  }
+  return (
+    <p className="alert played-cut" data-testid="prompt-played" data-complete="false">
+      Candidate interrupted after {seconds}; heard:{" "}
+      {played.textPlayed ? <q>{played.textPlayed}</q> : <span className="muted">(nothing yet)</span>}
+    </p>
+  );
 }
 
 function ItemView({ item, current }: { item: TranscriptItem; current: boolean }) {
@@ -20,6 +38,7 @@ function ItemView({ item, current }: { item: TranscriptItem; current: boolean })
         <span className="muted">{formatClock(item.askedAt)}</span>
       </p>
       <p className="prompt-text">{prompt.text || <span className="muted">(question asked before this view)</span>}</p>
+      {item.played ? <PlayedNote played={item.played} /> : null}
 
       {item.hints.length > 0 ? (
         <div className="hints-taken">
@@ -37,7 +56,10 @@ function ItemView({ item, current }: { item: TranscriptItem; current: boolean })
       {item.answer ? (
         <div className="answer">
           <p className="subhead">
-            Answer <span className="muted">({item.answer.source})</span>
+            Answer{" "}
+            <span className={`muted source-${item.answer.source}`} data-testid="answer-source" data-source={item.answer.source}>
+              ({item.answer.source === "voice" ? "voice" : "typed"})
+            </span>
           </p>
           <HighlightedText
             text={item.answer.text}
@@ -45,10 +67,12 @@ function ItemView({ item, current }: { item: TranscriptItem; current: boolean })
             testId="transcript-answer"
           />
         </div>
-      ) : item.partial && current ? (
+      ) : item.partial ? (
         <div className="answer">
-          <p className="subhead">Live caption</p>
-          <p className="partial" data-testid="transcript-partial">
+          <p className="subhead">
+            {current ? "Live caption (candidate speaking)" : "Caption of an unfinished spoken answer"}
+          </p>
+          <p className="partial" aria-live="off" data-testid="transcript-partial">
             {item.partial}
           </p>
         </div>
