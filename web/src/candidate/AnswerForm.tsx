@@ -13,6 +13,8 @@ interface Props {
   /** Why answering or sending is not possible now. */
   blockedReason: string | null;
   draftStatus: DraftStatus;
+  /** The textarea's label. */
+  label?: string;
 }
 
 const DRAFT_LABELS: Record<DraftStatus, string> = {
@@ -24,7 +26,17 @@ const DRAFT_LABELS: Record<DraftStatus, string> = {
 };
 
 /** The typed-answer box: Submit button or Ctrl+Enter; drafts are saved as the candidate types. */
-export function AnswerForm({ promptId, value, onChange, onSubmit, enabled, online, blockedReason, draftStatus }: Props) {
+export function AnswerForm({
+  promptId,
+  value,
+  onChange,
+  onSubmit,
+  enabled,
+  online,
+  blockedReason,
+  draftStatus,
+  label = "Your answer",
+}: Props) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const textareaId = useId();
@@ -68,7 +80,7 @@ export function AnswerForm({ promptId, value, onChange, onSubmit, enabled, onlin
 
   return (
     <form onSubmit={onFormSubmit} className="answer-form stack" noValidate>
-      <label htmlFor={textareaId}>Your answer</label>
+      <label htmlFor={textareaId}>{label}</label>
       <textarea
         id={textareaId}
         ref={textareaRef}

@@ -1,13 +1,16 @@
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { CANDIDATE_TOKEN_KEY, takeToken } from "../shared/auth";
 import { PRE_CONSENT_STATES } from "../shared/types";
 import { DeviceCheck } from "./DeviceCheck";
 import { Ending } from "./Ending";
 import { InterviewScreen } from "./InterviewScreen";
 import { linkErrorText } from "./linkErrors";
+import { requestMedia, stopStream } from "./media";
 import { MessageScreen } from "./MessageScreen";
-import { isFinished } from "./session";
+import { canAnswer, currentCaption, currentSpokenAnswer, isFinished } from "./session";
 import { useCandidateSocket } from "./useCandidateSocket";
+import { useVoice } from "./useVoice";
+import { VoicePanel } from "./VoicePanel";
 import { Welcome } from "./Welcome";
 
 type Step = "welcome" | "device" | "interview";
@@ -17,7 +20,55 @@ export function CandidateApp() {
   const [token] = useState(() => takeToken(CANDIDATE_TOKEN_KEY));
   const live = useCandidateSocket(token);
   const [step, setStep] = useState<Step>("welcome");
-  const { session, connection, error, consent } = live;
+  const { session, connection, error, consent, rtcHangup } = live;
+
+  // The microphone (and camera) stream of a spoken interview; null: typed answers only.
+  const [media, setMedia] = useState<MediaStream | null>(null);
+  const [voiceNote, setVoiceNote] = useState<string | null>(null);
+  const mediaRef = useRef<MediaStream | null>(null);
+  mediaRef.current = media;
+  const finished = session !== null && isFinished(session);
+  const stopped = connection === "superseded" || connection === "refused";
+  const voice = useVoice({
+    stream: media,
+    connected: connection === "connected",
+    joinCount: live.joinCount,
+    finished: finished || stopped,
+    signal: live.voiceSignal,
+    iceServers: live.iceServers,
+  });
+
+  const endVoice = useCallback((note: string | null) => {
+    stopStream(mediaRef.current);
+    setMedia(null);
+    setVoiceNote(note);
+  }, []);
+
+  // The interview is over, this tab lost it, or the server has no voice: microphone off.
+  useEffect(() => {
+    if (!media) return;
+    if (finished || stopped) endVoice(null);
+    else if (voice.status === "unavailable") endVoice(voice.problem);
+  }, [media, finished, stopped, voice.status, voice.problem, endVoice]);
+  useEffect(() => () => stopStream(mediaRef.current), []);
+
+  const onDeviceChoice = useCallback((stream: MediaStream | null) => {
+    setMedia(stream);
+    setVoiceNote(null);
+    setStep("interview");
+  }, []);
+  const startVoice = useCallback(async (): Promise<string | null> => {
+    const result = await requestMedia(false);
+    if (!result.ok) return result.detail;
+    stopStream(mediaRef.current);
+    setMedia(result.stream);
+    setVoiceNote(null);
+    return null;
+  }, []);
+  const stopVoice = useCallback(() => {
+    void rtcHangup();
+    endVoice("Microphone off: you are answering by typing.");
+  }, [rtcHangup, endVoice]);
 
   const onConsent = useCallback(async (): Promise<string | null> => {
     const ack = await consent();
@@ -87,8 +138,23 @@ export function CandidateApp() {
       />
     );
   } else if (step === "device") {
-    screen = <DeviceCheck onContinue={() => setStep("interview")} />;
+    screen = <DeviceCheck onContinue={onDeviceChoice} />;
   } else {
+    const voicePanel = (
+      <VoicePanel
+        active={media !== null}
+        voice={voice}
+        note={voiceNote}
+        promptId={session.prompt?.prompt_id ?? null}
+        caption={currentCaption(session)}
+        spokenAnswer={currentSpokenAnswer(session)}
+        answerable={canAnswer(session)}
+        connected={connection === "connected"}
+        onStart={startVoice}
+        onStop={stopVoice}
+        endTurn={live.endTurn}
+      />
+    );
     screen = (
       <InterviewScreen
         session={session}
@@ -97,6 +163,8 @@ export function CandidateApp() {
         sendDraft={live.sendDraft}
         answer={live.answer}
         hint={live.hint}
+        voicePanel={voicePanel}
+        voiceOn={media !== null}
       />
     );
   }

@@ -153,8 +153,9 @@ export function DeviceCheck({ onContinue }: Props) {
             </p>
           )}
           <p className="muted">
-            When you start, the questions are spoken aloud: turn your sound on. Your voice
-            {check.hasVideo ? " and camera" : ""} go to the interview as the notice you accepted describes.
+            When you start, the questions are spoken aloud: turn your sound on.{" "}
+            {check.hasVideo ? "Your voice and camera go" : "Your voice goes"} to the interview as the notice you
+            accepted describes.
           </p>
           <button type="button" className="primary" onClick={startSpeaking} data-testid="device-continue">
             Start speaking interview

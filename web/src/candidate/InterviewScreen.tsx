@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { Ack, HintAck } from "../shared/types";
 import { AnswerForm } from "./AnswerForm";
 import { createDraftSender, type Draft, type DraftStatus } from "./drafts";
@@ -14,6 +14,10 @@ interface Props {
   sendDraft: (draft: Draft) => Promise<boolean>;
   answer: (promptId: string, text: string) => Promise<Ack>;
   hint: (promptId: string) => Promise<HintAck>;
+  /** Voice status, live caption and "I'm done" (between the question and the typed answer). */
+  voicePanel?: ReactNode;
+  /** Voice is on: the typed answer is the alternative. */
+  voiceOn?: boolean;
 }
 
 function blockedReason(session: CandidateSession, submitted: boolean, connected: boolean): string | null {
@@ -37,7 +41,16 @@ function blockedReason(session: CandidateSession, submitted: boolean, connected:
 }
 
 /** The question, the typed answer, hints and (practice) scores. */
-export function InterviewScreen({ session, connected, serverDraft, sendDraft, answer, hint }: Props) {
+export function InterviewScreen({
+  session,
+  connected,
+  serverDraft,
+  sendDraft,
+  answer,
+  hint,
+  voicePanel,
+  voiceOn = false,
+}: Props) {
   const prompt = session.prompt;
   const promptId = prompt?.prompt_id ?? null;
   const [texts, setTexts] = useState<Record<string, string>>(() =>
@@ -112,8 +125,10 @@ export function InterviewScreen({ session, connected, serverDraft, sendDraft, an
       <div className={practice ? "interview-grid" : ""}>
         <div className="stack">
           <QuestionPanel prompt={prompt} />
+          {voicePanel}
           {prompt ? (
             <AnswerForm
+              label={voiceOn ? "Or type your answer" : "Your answer"}
               promptId={prompt.prompt_id}
               value={value}
               onChange={onChange}

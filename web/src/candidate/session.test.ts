@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ev, prompt, score } from "../shared/test-fixtures";
 import type { CandidateSnapshot } from "../shared/types";
-import { addHint, applyCandidateEvents, canAnswer, emptySession, isFinished, sessionFromSnapshot } from "./session";
+import {
+  addHint,
+  applyCandidateEvents,
+  canAnswer,
+  currentCaption,
+  currentSpokenAnswer,
+  emptySession,
+  isFinished,
+  sessionFromSnapshot,
+} from "./session";
 
 function snapshot(extra: Partial<CandidateSnapshot> = {}): CandidateSnapshot {
   return {
@@ -85,5 +94,41 @@ describe("candidate session", () => {
   it("takes snapshot.answered: a reloaded tab cannot answer the same prompt twice", () => {
     const session = sessionFromSnapshot(snapshot({ state: "questioning", prompt: prompt("p1"), answered: true }), null);
     expect(canAnswer(session)).toBe(false);
+  });
+});
+
+describe("candidate captions", () => {
+  it("shows the live caption of the current prompt until its final answer", () => {
+    let session = sessionFromSnapshot(snapshot({ state: "questioning", prompt: prompt("p1") }), null);
+    session = applyCandidateEvents(session, [
+      ev(3, "answer_partial", { prompt_id: "p1", text: "I would" }),
+      ev(4, "answer_partial", { prompt_id: "p1", text: "I would shard" }),
+    ]);
+    expect(currentCaption(session)).toBe("I would shard");
+    expect(canAnswer(session)).toBe(true);
+    session = applyCandidateEvents(session, [
+      ev(5, "answer_final", { prompt_id: "p1", text: "I would shard by user.", source: "voice" }),
+    ]);
+    expect(currentCaption(session)).toBeNull();
+    expect(currentSpokenAnswer(session)).toBe("I would shard by user.");
+    expect(canAnswer(session)).toBe(false);
+    session = applyCandidateEvents(session, [ev(6, "prompt", prompt("p2", 2))]);
+    expect(currentCaption(session)).toBeNull();
+    expect(currentSpokenAnswer(session)).toBeNull();
+  });
+
+  it("does not show a typed answer as spoken, nor a caption of another prompt", () => {
+    let session = sessionFromSnapshot(snapshot({ state: "questioning", prompt: prompt("p2") }), null);
+    session = applyCandidateEvents(session, [ev(3, "answer_partial", { prompt_id: "p1", text: "old" })]);
+    expect(currentCaption(session)).toBeNull();
+    session = applyCandidateEvents(session, [ev(4, "answer_final", { prompt_id: "p2", text: "typed", source: "typed" })]);
+    expect(currentSpokenAnswer(session)).toBeNull();
+  });
+
+  it("keeps captions across a re-join", () => {
+    let session = sessionFromSnapshot(snapshot({ state: "questioning", prompt: prompt("p1") }), null);
+    session = applyCandidateEvents(session, [ev(3, "answer_partial", { prompt_id: "p1", text: "so far" })]);
+    const rejoined = sessionFromSnapshot(snapshot({ state: "questioning", prompt: prompt("p1"), last_seq: 3 }), session);
+    expect(currentCaption(rejoined)).toBe("so far");
   });
 });

@@ -4,6 +4,7 @@ import { CompetencyTable } from "../shared/CompetencyTable";
 import { formatLevel, formatTime, formatWithError, shortId } from "../shared/format";
 import { navigate } from "../shared/router";
 import type { Report } from "../shared/types";
+import { RecordingSection } from "./RecordingSection";
 import { ReportAnswer } from "./ReportAnswer";
 import { buildReportRows } from "./reportRows";
 
@@ -130,6 +131,8 @@ export function ReportView({ api, interviewId, onUnauthorized }: Props) {
           </dd>
         </div>
       </dl>
+
+      <RecordingSection api={api} interviewId={interviewId} transcript={report.transcript ?? []} />
 
       <section aria-labelledby="scores-heading">
         <h2 id="scores-heading">Scores</h2>

@@ -50,4 +50,33 @@ describe("ApiClient", () => {
     expect(buildQuery({ a: 1, b: undefined, c: null, d: "", e: "x y" })).toBe("?a=1&e=x+y");
     expect(buildQuery({})).toBe("");
   });
+
+  it("fetches a recording segment by track and name with the bearer token", async () => {
+    const seen: { url?: string; init?: RequestInit } = {};
+    const api = new ApiClient("tok", async (url, init) => {
+      seen.url = String(url);
+      seen.init = init;
+      return new Response(new Uint8Array([79, 103, 103, 83]), { status: 200, headers: { "Content-Type": "audio/ogg" } });
+    });
+    const blob = await api.getRecordingSegment("i-1", "candidate-audio", "0000000000-0010000-a.ogg");
+    expect(seen.url).toBe("/api/v1/interviews/i-1/recordings/candidate-audio/0000000000-0010000-a.ogg");
+    expect((seen.init?.headers as Record<string, string>).Authorization).toBe("Bearer tok");
+    expect(blob.size).toBe(4);
+  });
+
+  it("reads every event page by page", async () => {
+    const urls: string[] = [];
+    const api = new ApiClient("tok", async (url) => {
+      urls.push(String(url));
+      const after = Number(new URL(String(url), "http://x").searchParams.get("after"));
+      const items =
+        after === 0
+          ? Array.from({ length: 5_000 }, (_, index) => ({ seq: index + 1, type: "note", at: "", payload: {} }))
+          : [{ seq: 5_001, type: "ended", at: "", payload: { reason: "completed" } }];
+      return new Response(JSON.stringify({ items, last_seq: items[items.length - 1]?.seq ?? after }), { status: 200 });
+    });
+    const events = await api.getAllEvents("i-1");
+    expect(events).toHaveLength(5_001);
+    expect(urls).toEqual(["/api/v1/interviews/i-1/events?after=0&limit=5000", "/api/v1/interviews/i-1/events?after=5000&limit=5000"]);
+  });
 });

@@ -4,6 +4,8 @@ import type {
   Interview,
   InterviewState,
   Page,
+  RawEvent,
+  RecordingList,
   Report,
   Scores,
   TemplateSummary,
@@ -143,6 +145,37 @@ export class ApiClient {
       accept: "text/html",
     });
     return response.text();
+  }
+
+  /** The interview's recorded tracks and their segments (docs/api.md "Recordings"). */
+  listRecordings(id: string): Promise<RecordingList> {
+    return this.json("GET", `/interviews/${encodeURIComponent(id)}/recordings`);
+  }
+
+  /** One recording segment (Ogg/Opus or WebM) as a Blob: it needs the bearer token, so no plain URL. */
+  async getRecordingSegment(id: string, track: string, name: string): Promise<Blob> {
+    const response = await this.send(
+      "GET",
+      `/interviews/${encodeURIComponent(id)}/recordings/${encodeURIComponent(track)}/${encodeURIComponent(name)}`,
+      { accept: "audio/ogg, audio/*, video/webm, video/*, */*" },
+    );
+    return response.blob();
+  }
+
+  /** Every event of an interview, page by page (staff see all types), up to `maxEvents`. */
+  async getAllEvents(id: string, maxEvents = 50_000): Promise<RawEvent[]> {
+    const pageSize = 5_000;
+    const events: RawEvent[] = [];
+    let after = 0;
+    while (events.length < maxEvents) {
+      const page = await this.getEvents(id, after, pageSize);
+      const items = Array.isArray(page.items) ? page.items : [];
+      events.push(...items);
+      const last = items[items.length - 1];
+      if (items.length < pageSize || !last || last.seq <= after) break;
+      after = last.seq;
+    }
+    return events;
   }
 
   endInterview(id: string): Promise<Interview> {

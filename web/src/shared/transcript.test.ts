@@ -106,4 +106,38 @@ describe("applyWatchEvents", () => {
     const rewatched = withInterview(paused, interview({ state: "questioning", last_seq: 3 }));
     expect(rewatched.state).toBe("paused");
   });
+
+  it("records what the candidate heard of a spoken prompt, cut short or in full", () => {
+    const state = applyWatchEvents(emptyWatchState, [
+      ev(1, "prompt", prompt("p1", 1)),
+      ev(2, "prompt_played", { prompt_id: "p1", text_played: "Tell me about a time", complete: false, seconds: 1.8 }),
+      ev(3, "answer_partial", { prompt_id: "p1", text: "Sure, once" }),
+      ev(4, "answer_final", { prompt_id: "p1", text: "Sure, once we had an outage.", source: "voice" }),
+      ev(5, "prompt", prompt("p2", 2)),
+      ev(6, "prompt_played", { prompt_id: "p2", text_played: "Question p2?", complete: true, seconds: 2.5 }),
+    ]);
+    expect(state.items[0]?.played).toEqual({
+      textPlayed: "Tell me about a time",
+      complete: false,
+      seconds: 1.8,
+      at: "2026-01-01T10:00:02Z",
+    });
+    expect(state.items[0]?.answer?.source).toBe("voice");
+    expect(state.items[0]?.partial).toBeNull();
+    expect(state.items[1]?.played?.complete).toBe(true);
+    expect(state.log).toEqual([]);
+  });
+
+  it("updates the current prompt's caption with each partial until the voice answer replaces it", () => {
+    let state = applyWatchEvents(emptyWatchState, [ev(1, "prompt", prompt("p1"))]);
+    state = applyWatchEvents(state, [ev(2, "answer_partial", { prompt_id: "p1", text: "We" })]);
+    expect(currentItem(state)?.partial).toBe("We");
+    state = applyWatchEvents(state, [ev(3, "answer_partial", { prompt_id: "p1", text: "We used Redis" })]);
+    expect(currentItem(state)?.partial).toBe("We used Redis");
+    state = applyWatchEvents(state, [
+      ev(4, "answer_final", { prompt_id: "p1", text: "We used Redis as a cache.", source: "voice" }),
+    ]);
+    expect(currentItem(state)?.partial).toBeNull();
+    expect(currentItem(state)?.answer).toMatchObject({ text: "We used Redis as a cache.", source: "voice" });
+  });
 });
