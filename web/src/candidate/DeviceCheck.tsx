@@ -24,6 +24,7 @@ export function DeviceCheck({ onContinue }: Props) {
   const [level, setLevel] = useState(0);
   const streamRef = useRef<MediaStream | null>(null);
   const handedOverRef = useRef(false);
+  const mountedRef = useRef(true);
   const videoRef = useRef<HTMLVideoElement | null>(null);
   const audioRef = useRef<{ context: AudioContext; frame: number } | null>(null);
   const headingRef = useRef<HTMLHeadingElement | null>(null);
@@ -39,8 +40,10 @@ export function DeviceCheck({ onContinue }: Props) {
   };
 
   useEffect(() => {
+    mountedRef.current = true;
     headingRef.current?.focus();
     return () => {
+      mountedRef.current = false;
       stopMeter();
       // A stream handed to the interview stays on; any other is stopped.
       if (!handedOverRef.current) stopStream(streamRef.current);
@@ -51,6 +54,11 @@ export function DeviceCheck({ onContinue }: Props) {
   const start = async (): Promise<void> => {
     setCheck({ kind: "asking" });
     const result = await requestMedia(camera);
+    if (!mountedRef.current) {
+      // The candidate went on (typed) while the browser was still asking: let the devices go.
+      if (result.ok) stopStream(result.stream);
+      return;
+    }
     if (!result.ok) {
       setCheck({ kind: "denied", detail: result.detail });
       return;
