@@ -219,6 +219,10 @@ async def load_voice_resources(
         speech_pool=SpeechInferencePool(
             stt,
             workers=inference_threads,
+            # Partials encode only the audio's own length: ~4x cheaper; measured on the
+            # concurrent benchmark at N=8 it cut caption lag p50 from 11.8 s to 2.8 s and WER
+            # was unchanged. Finals keep the stock 30 s window.
+            partial_stt=stt.with_encoder_window("fit"),
             on_wait=None if metrics is None else _stt_wait_recorder(metrics),
         ),
         vad_model=vad,

@@ -54,6 +54,9 @@ class AsyncAnswerScorer(Protocol):
 
     async def score(self, question: str, answer: str, rubric: Rubric) -> AnswerScore: ...
 
+    def prepare(self, question: str, rubric: Rubric) -> None:
+        """Start embedding the rubric of a question just asked (background, best effort)."""
+
 
 class ActorCrashedError(Exception):
     """The actor died on an unexpected error; the supervisor restarts it from its checkpoint."""
@@ -143,7 +146,7 @@ class InterviewActor:
         while True:
             command, future = await self._inbox.get()
             if isinstance(command, Stop):
-                future.set_result(None)
+                _settle(future, None)
                 return
             seq_before = self._state.last_seq
             try:
@@ -152,21 +155,21 @@ class InterviewActor:
                 # Refusals are raised before anything is committed: forget what was emitted.
                 self._pending.clear()
                 self._state.last_seq = seq_before
-                future.set_exception(exc)
+                _settle(future, error=exc)
                 continue
             except Exception as exc:
                 log.exception("actor crashed", extra={"interview_id": str(self.info.id)})
                 if self._metrics is not None:
                     self._metrics.count_error("actor_crash")
-                future.set_exception(ActorCrashedError(str(exc)))
+                _settle(future, error=ActorCrashedError(str(exc)))
                 self._fail_queued()
                 raise
-            future.set_result(result)
+            _settle(future, result)
 
     def _fail_queued(self) -> None:
         while not self._inbox.empty():
             _, future = self._inbox.get_nowait()
-            future.set_exception(ActorCrashedError("the interview restarted; please retry"))
+            _settle(future, error=ActorCrashedError("the interview restarted; please retry"))
 
     async def _handle(self, command: Command) -> Any:
         if isinstance(command, Join):
@@ -436,6 +439,9 @@ class InterviewActor:
             competency = self._template.question(question_id).competency
         kind = "injected" if injected else prompt.kind
         self._issue_prompt(kind, question_id, prompt.text, competency, scored=not injected)
+        if question_id is not None and not injected:
+            question = self._template.question(question_id)
+            self._scorer.prepare(question.text, question.rubric)
         if self._state.phase in ("questioning", "follow_up"):
             self._set_phase("follow_up" if prompt.kind == "follow_up" else "questioning")
 
@@ -500,6 +506,18 @@ class InterviewActor:
             state=self._state.phase,
             checkpoint=self._state.to_dict(),
         )
+
+
+def _settle(
+    future: asyncio.Future[Any], result: Any = None, error: BaseException | None = None
+) -> None:
+    # A caller that gave up (a dropped socket cancels its handler) must not kill the actor.
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 def _required_text(text: str | None) -> str:

@@ -311,19 +311,22 @@ class VoiceConversation:
         text = transcript.text.strip()
         if not text:
             return
+        # Set before asking: the next prompt is committed (and may start playing) before the
+        # actor's reply reaches us, and its first audio frame closes this turn's timeline.
+        self._timed_turn = turn
         try:
             await self._ask(Answer(turn.prompt_id, text, source="voice"))
         except InterviewError as exc:
+            self._timed_turn = None
             log.info("spoken answer refused", extra={"code": exc.code})
             return
         turn.mark("score_ready")
-        # The next prompt was committed with the score; its first audio frame closes the turn.
-        self._timed_turn = turn
 
     def _on_first_agent_audio(self, utterance_id: str) -> None:
         turn, self._timed_turn = self._timed_turn, None
         if turn is None:
             return
+        turn.stages.setdefault("score_ready", turn.stages.get("final_transcript", 0.0))
         turn.mark("first_agent_audio")
         metrics = self._resources.metrics
         if metrics is not None:

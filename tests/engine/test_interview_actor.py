@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -162,3 +163,20 @@ async def test_end_closes_the_interview_and_later_answers_are_refused(node: Node
     assert events[-1].type == "ended"
     assert events[-1].payload["reason"] == "ended_by_interviewer"
     assert [e.payload["text"] for e in events if e.type == "note"] == ["Clear speaker."]
+
+
+async def test_a_caller_that_gives_up_does_not_crash_the_actor(node: Node) -> None:
+    interview_id = await new_interview(node)
+    template = await template_of(node)
+    prompt = (await start(node, interview_id))["prompt"]
+    actor = await node.supervisor.actor(interview_id)
+    task = actor.task
+    waiting = asyncio.create_task(
+        answer(node, interview_id, prompt, strong_answer(template, prompt))
+    )
+    await asyncio.sleep(0)  # let the command reach the mailbox
+    waiting.cancel()
+    # The actor still handles the answer; the next command is served by the same actor.
+    following = await asyncio.wait_for(current_prompt(node, interview_id), 30)
+    assert following is not None and following["prompt_id"] != prompt["prompt_id"]
+    assert (await node.supervisor.actor(interview_id)).task is task

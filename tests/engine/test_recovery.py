@@ -39,6 +39,9 @@ class FailsOnce:
         self._scorer = scorer
         self.calls = 0
 
+    def prepare(self, question: str, rubric: Rubric) -> None:
+        self._scorer.prepare(question, rubric)
+
     async def score(self, question: str, answer: str, rubric: Rubric) -> AnswerScore:
         self.calls += 1
         if self.calls == 1:
