@@ -19,6 +19,8 @@ from codesage.agents.scoring import RubricScorer
 from codesage.agents.scoring_pool import ScoringPool
 from codesage.config.metrics import EventLoopLagMonitor, NodeMetrics
 from codesage.config.settings import IceServer
+from codesage.engine.ats import GreenhouseSettings
+from codesage.engine.ats_wiring import AtsIntegration, build_ats_integration
 from codesage.engine.bias_audit_report import BiasAuditReports
 from codesage.engine.candidate_profiles import ResumeProfiler
 from codesage.engine.commands import Command
@@ -34,7 +36,7 @@ from codesage.media.inference_pool import DecodeKind
 from codesage.media.recording import BlobStore
 from codesage.signaling.app import create_app
 from codesage.signaling.audit_routes import AuditDependencies
-from codesage.signaling.auth import JwtTokens
+from codesage.signaling.auth import JwtTokens, Role
 from codesage.signaling.recording_routes import RecordingDependencies
 from codesage.signaling.rest import RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
@@ -44,7 +46,7 @@ from codesage.storage.demographics import DemographicsRepository
 from codesage.storage.interviews import InterviewRepository
 from codesage.storage.journal import InterviewJournal
 from codesage.storage.templates import TemplateRepository
-from codesage.storage.webhooks import WebhookRepository
+from codesage.storage.webhooks import AtsLinkRepository, WebhookRepository
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class Node:
     loop_lag: EventLoopLagMonitor
     dispatcher: WebhookDispatcher
     voice: VoiceConversations | None = None
+    ats: AtsIntegration | None = None
 
     async def close(self) -> None:
         """Stop voice and actors (their state is checkpointed), then webhooks, then pools."""
@@ -85,6 +88,8 @@ class Node:
         await self.supervisor.stop_all()
         # After the actors: their last events are queued as deliveries before it stops.
         await self.dispatcher.stop()
+        if self.ats is not None:
+            await self.ats.close()
         self.scoring.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -100,6 +105,8 @@ async def build_node(
     socket_channel: str = "codesage-socketio",
     metrics: NodeMetrics | None = None,
     voice: VoiceResources | None = None,
+    ats: GreenhouseSettings | None = None,
+    public_url: str = "http://localhost:8080",
 ) -> Node:
     """Wire a node on open `storage`; seeds the shipped templates."""
     # One registry per node: two nodes in one process (tests) never share counters.
@@ -123,8 +130,24 @@ async def build_node(
     webhooks = WebhookRepository(storage.pool)
     dispatcher = WebhookDispatcher(webhooks, DispatcherSettings())
     outbox = WebhookOutbox(webhooks, interviews, dispatcher.wake)
+    reports = InterviewReports(journal, templates)
     voice_conversations = None
     sinks: list[EventSink] = [hub, outbox]
+    ats_integration = None
+    if ats is not None:
+        ats_integration = build_ats_integration(
+            ats,
+            public_url=public_url,
+            links=AtsLinkRepository(storage.pool),
+            templates=templates,
+            interviews=interviews,
+            reports=reports,
+            outbox=outbox,
+            issue_token=lambda interview_id, candidate_id: tokens.issue(
+                Role.CANDIDATE, interview_id=str(interview_id), subject=str(candidate_id)
+            ),
+        )
+        sinks.append(ats_integration.scorecards)
     if voice is not None:
 
         async def ask_actor(interview_id: uuid.UUID, command: Command) -> Any:
@@ -144,7 +167,7 @@ async def build_node(
         interviews=interviews,
         journal=journal,
         supervisor=supervisor,
-        reports=InterviewReports(journal, templates),
+        reports=reports,
         profiler=ResumeProfiler(executor),
         webhook_outbox=outbox,
     )
@@ -165,7 +188,10 @@ async def build_node(
             else None
         ),
         webhooks=WebhookDependencies(
-            tokens=tokens, webhooks=webhooks, wake_dispatcher=dispatcher.wake
+            tokens=tokens,
+            webhooks=webhooks,
+            wake_dispatcher=dispatcher.wake,
+            ats=None if ats_integration is None else ats_integration.connector,
         ),
         hub=hub,
         sockets=sockets,
@@ -188,6 +214,7 @@ async def build_node(
         loop_lag,
         dispatcher,
         voice_conversations,
+        ats_integration,
     )
 
 

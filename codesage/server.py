@@ -13,6 +13,7 @@ from aiohttp import web
 
 from codesage.config import Settings
 from codesage.config.metrics import NodeMetrics
+from codesage.engine.ats import GreenhouseSettings
 from codesage.media.recording import LocalFolderBlobStore
 from codesage.node import Node, build_node, load_voice_resources
 from codesage.signaling.auth import Role
@@ -76,6 +77,8 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                 storage,
                 voice=voice,
                 metrics=metrics,
+                ats=_greenhouse(settings),
+                public_url=settings.public_url or _base_url(settings),
                 redis_url=urls.redis_url,
                 jwt_secret=settings.resolved_jwt_secret(),
                 inference_threads=settings.inference_threads,
@@ -95,6 +98,18 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
             if node is not None:
                 await node.close()
             await storage.close()
+
+
+def _greenhouse(settings: Settings) -> GreenhouseSettings | None:
+    config = settings.greenhouse()
+    if config is None:
+        return None
+    return GreenhouseSettings(
+        base_url=config.base_url,
+        api_key=config.api_key,
+        on_behalf_of=config.on_behalf_of,
+        webhook_secret=config.webhook_secret,
+    )
 
 
 def _base_url(settings: Settings) -> str:

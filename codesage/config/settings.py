@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,16 @@ class IceServer(BaseModel):
     urls: list[str]
     username: str | None = None
     credential: str | None = None
+
+
+@dataclass(frozen=True)
+class GreenhouseConfig:
+    """What the Greenhouse-style connector needs (secrets unwrapped)."""
+
+    base_url: str
+    api_key: str
+    on_behalf_of: str
+    webhook_secret: str
 
 
 class Settings(BaseSettings):
@@ -73,6 +84,20 @@ class Settings(BaseSettings):
     )
     llm_model: str | None = Field(default=None, description="Model name for the optional LLM.")
     llm_api_key: SecretStr | None = Field(default=None, description="Key for the optional LLM.")
+    public_url: str | None = Field(
+        default=None,
+        description="The address candidates reach this service at (absolute join links).",
+    )
+    greenhouse_base_url: str | None = Field(
+        default=None, description="Greenhouse-style ATS API; unset disables the connector."
+    )
+    greenhouse_api_key: SecretStr | None = Field(default=None, description="ATS API key.")
+    greenhouse_on_behalf_of: str | None = Field(
+        default=None, description="ATS user id that writes are made as."
+    )
+    greenhouse_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret the ATS signs its webhooks with."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
     )
@@ -91,10 +116,42 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("database_url", "redis_url", "llm_base_url", "llm_model", mode="before")
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "llm_base_url",
+        "llm_model",
+        "public_url",
+        "greenhouse_base_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    def greenhouse(self) -> GreenhouseConfig | None:
+        """The ATS connector's settings, when every one of them is given."""
+        if self.greenhouse_base_url is None:
+            return None
+        missing = [
+            name
+            for name in (
+                "greenhouse_api_key",
+                "greenhouse_on_behalf_of",
+                "greenhouse_webhook_secret",
+            )
+            if getattr(self, name) is None
+        ]
+        if missing:
+            names = ", ".join(ENV_PREFIX + name.upper() for name in missing)
+            raise SettingsError(f"CODESAGE_GREENHOUSE_BASE_URL is set but not {names}")
+        assert self.greenhouse_api_key is not None and self.greenhouse_webhook_secret is not None
+        return GreenhouseConfig(
+            base_url=self.greenhouse_base_url,
+            api_key=self.greenhouse_api_key.get_secret_value(),
+            on_behalf_of=str(self.greenhouse_on_behalf_of),
+            webhook_secret=self.greenhouse_webhook_secret.get_secret_value(),
+        )
 
     def resolved_jwt_secret(self) -> str:
         """The configured JWT secret, or one generated once and kept in the data folder."""
