@@ -27,6 +27,7 @@ from codesage.engine.commands import Command
 from codesage.engine.event_log import EventSink, InterviewEventLog
 from codesage.engine.fan_out import FanOutSink
 from codesage.engine.loader import InterviewActorLoader
+from codesage.engine.ownership import InterviewLeases, NodeIdentity
 from codesage.engine.reports import InterviewReports
 from codesage.engine.supervisor import ActorSupervisor
 from codesage.engine.template_catalog import seed_templates
@@ -37,6 +38,7 @@ from codesage.media.recording import BlobStore
 from codesage.signaling.app import create_app
 from codesage.signaling.audit_routes import AuditDependencies
 from codesage.signaling.auth import JwtTokens, Role
+from codesage.signaling.ownership_routes import OwnershipApi
 from codesage.signaling.recording_routes import RecordingDependencies
 from codesage.signaling.rest import RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
@@ -77,6 +79,7 @@ class Node:
     metrics: NodeMetrics
     loop_lag: EventLoopLagMonitor
     dispatcher: WebhookDispatcher
+    event_log: InterviewEventLog
     voice: VoiceConversations | None = None
     ats: AtsIntegration | None = None
 
@@ -86,6 +89,7 @@ class Node:
         if self.voice is not None:
             await self.voice.close_all()
         await self.supervisor.stop_all()
+        await self.event_log.close()
         # After the actors: their last events are queued as deliveries before it stops.
         await self.dispatcher.stop()
         if self.ats is not None:
@@ -107,6 +111,9 @@ async def build_node(
     voice: VoiceResources | None = None,
     ats: GreenhouseSettings | None = None,
     public_url: str = "http://localhost:8080",
+    identity: NodeIdentity | None = None,
+    lease_ttl_seconds: float = 10.0,
+    redis_prefix: str = "codesage:",
 ) -> Node:
     """Wire a node on open `storage`; seeds the shipped templates."""
     # One registry per node: two nodes in one process (tests) never share counters.
@@ -156,9 +163,17 @@ async def build_node(
 
         voice_conversations = VoiceConversations(voice, ask_actor)
         sinks.append(voice_conversations)
-    event_log = InterviewEventLog(journal, storage.live, FanOutSink(*sinks), metrics=metrics)
+    event_log = InterviewEventLog(
+        journal, storage.live, FanOutSink(*sinks), notices=hub, metrics=metrics
+    )
     loader = InterviewActorLoader(interviews, templates, event_log, scoring, metrics=metrics)
-    supervisor = ActorSupervisor(loader, metrics=metrics)
+    leases = InterviewLeases(
+        storage.redis,
+        identity or NodeIdentity.ephemeral(),
+        ttl_s=lease_ttl_seconds,
+        prefix=redis_prefix,
+    )
+    supervisor = ActorSupervisor(loader, leases=leases, settle=event_log.settle, metrics=metrics)
     # Read at scrape time from the supervisor itself, so the gauge cannot drift.
     metrics.interviews_active.set_function(lambda: len(supervisor.live_ids()))
     rest = RestDependencies(
@@ -193,6 +208,8 @@ async def build_node(
             wake_dispatcher=dispatcher.wake,
             ats=None if ats_integration is None else ats_integration.connector,
         ),
+        ownership=OwnershipApi(tokens, interviews, supervisor),
+        draining=lambda: supervisor.draining,
         hub=hub,
         sockets=sockets,
         web_dist=web_dist,
@@ -213,6 +230,7 @@ async def build_node(
         metrics,
         loop_lag,
         dispatcher,
+        event_log,
         voice_conversations,
         ats_integration,
     )

@@ -1,4 +1,9 @@
-"""Composition root: resolves settings into running storage and the web app, then serves."""
+"""Composition root: resolves settings into running storage and the web app, then serves.
+
+On SIGTERM (or SIGINT) the node drains: `/readyz` turns 503, no new interview starts here, and
+live interviews are handed over (actors stopped, events durable, leases released) within
+`CODESAGE_DRAIN_SECONDS`; then sockets close, clients reconnect elsewhere, and it exits 0.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from aiohttp import web
 from codesage.config import Settings
 from codesage.config.metrics import NodeMetrics
 from codesage.engine.ats import GreenhouseSettings
+from codesage.engine.ownership import NodeIdentity
 from codesage.media.recording import LocalFolderBlobStore
 from codesage.node import Node, build_node, load_voice_resources
 from codesage.signaling.auth import Role
@@ -22,6 +28,11 @@ from codesage.storage.connections import Storage
 from codesage.storage.embedded import EmbeddedPostgres, EmbeddedRedis
 
 log = logging.getLogger(__name__)
+
+# How long aiohttp waits (twice: finish, then cancel) for open requests at shutdown. Socket.IO
+# clients are sent a close at once and leave; their websocket handlers cannot finish the close
+# handshake, because aiohttp stops reading connections when shutdown begins, so they are cut.
+SOCKET_CLOSE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -83,8 +94,10 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                 jwt_secret=settings.resolved_jwt_secret(),
                 inference_threads=settings.inference_threads,
                 web_dist=settings.web_dir or default_web_dist(),
+                identity=node_identity(settings),
+                lease_ttl_seconds=settings.lease_ttl_seconds,
             )
-            runner = web.AppRunner(node.app, access_log=None)
+            runner = web.AppRunner(node.app, access_log=None, shutdown_timeout=SOCKET_CLOSE_SECONDS)
             await runner.setup()
             site = web.TCPSite(runner, settings.host, settings.port)
             await site.start()
@@ -93,6 +106,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                 if urls.embedded_postgres and urls.embedded_redis:
                     await _announce_demo(node, _base_url(settings))
             await stop.wait()
+            await drain(node, settings.drain_seconds)
             await runner.cleanup()
         finally:
             if node is not None:
@@ -110,6 +124,22 @@ def _greenhouse(settings: Settings) -> GreenhouseSettings | None:
         on_behalf_of=config.on_behalf_of,
         webhook_secret=config.webhook_secret,
     )
+
+
+def node_identity(settings: Settings) -> NodeIdentity:
+    """This node as other nodes and clients know it: settings, else host and port."""
+    # One node behind a proxy: the service's address reaches this node too.
+    url = settings.node_url or settings.public_url
+    default = NodeIdentity.for_address(settings.host, settings.port, url)
+    return NodeIdentity(settings.node_id or default.node_id, default.public_url)
+
+
+async def drain(node: Node, grace_s: float) -> None:
+    """Stop taking interviews and hand the live ones over to other nodes within `grace_s`."""
+    live = len(node.supervisor.live_ids())
+    log.info("draining", extra={"interviews": live, "grace_seconds": grace_s})
+    late = await node.supervisor.drain(grace_s)
+    log.info("drained", extra={"handed_over": live - len(late), "left_to_expire": len(late)})
 
 
 def _base_url(settings: Settings) -> str:

@@ -98,6 +98,25 @@ class Settings(BaseSettings):
     greenhouse_webhook_secret: SecretStr | None = Field(
         default=None, description="Secret the ATS signs its webhooks with."
     )
+    node_id: str | None = Field(
+        default=None, description="This node's id, unique among running nodes; default host:port."
+    )
+    node_url: str | None = Field(
+        default=None,
+        description="URL that reaches this node itself; default CODESAGE_PUBLIC_URL or host:port.",
+    )
+    lease_ttl_seconds: float = Field(
+        default=10.0,
+        ge=1,
+        le=300,
+        description="Interview ownership lease; a dead node's interviews move after this long.",
+    )
+    drain_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=3600,
+        description="On SIGTERM, time allowed to hand live interviews over to other nodes.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
     )
@@ -123,6 +142,8 @@ class Settings(BaseSettings):
         "llm_model",
         "public_url",
         "greenhouse_base_url",
+        "node_id",
+        "node_url",
         mode="before",
     )
     @classmethod

@@ -147,6 +147,8 @@ class InterviewActor:
             command, future = await self._inbox.get()
             if isinstance(command, Stop):
                 _settle(future, None)
+                # Commands that arrived after Stop would wait forever; their callers retry.
+                self._fail_queued()
                 return
             seq_before = self._state.last_seq
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from codesage.signaling.errors import json_errors
 from codesage.signaling.health import HealthCheck, add_health_routes
 from codesage.signaling.metrics_routes import add_metrics_routes, http_metrics_middleware
 from codesage.signaling.openapi import add_routes, openapi_document
+from codesage.signaling.ownership_routes import OwnershipApi
 from codesage.signaling.recording_routes import RecordingApi, RecordingDependencies
 from codesage.signaling.rest import RestApi, RestDependencies
 from codesage.signaling.sockets import SocketDependencies, SocketHub
@@ -30,6 +32,8 @@ def create_app(
     audit: AuditDependencies | None = None,
     webhooks: WebhookDependencies | None = None,
     recordings: RecordingDependencies | None = None,
+    ownership: OwnershipApi | None = None,
+    draining: Callable[[], bool] | None = None,
     hub: SocketHub | None = None,
     sockets: SocketDependencies | None = None,
     web_dist: Path | None = None,
@@ -41,7 +45,7 @@ def create_app(
     if metrics is not None:
         middlewares.insert(0, http_metrics_middleware(metrics))
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=middlewares)
-    add_health_routes(app, health_check)
+    add_health_routes(app, health_check, draining=draining)
     if metrics is not None:
         add_metrics_routes(app, metrics)
     if rest is not None:
@@ -52,6 +56,8 @@ def create_app(
             routes += WebhookApi(webhooks).routes()
         if recordings is not None:
             routes += RecordingApi(recordings).routes()
+        if ownership is not None:
+            routes += ownership.routes()
         add_routes(app, routes)
         document = openapi_document(routes)
 
@@ -62,5 +68,7 @@ def create_app(
     if hub is not None and sockets is not None:
         hub.attach_namespaces(sockets)
         hub.server.attach(app)
+        # Before aiohttp waits on open requests: sockets close and clients reconnect elsewhere.
+        app.on_shutdown.append(hub.close_connections)
     add_web_routes(app, web_dist)
     return app

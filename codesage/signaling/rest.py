@@ -42,11 +42,18 @@ from codesage.signaling.auth import (
 )
 from codesage.signaling.errors import ApiError, validation_message
 from codesage.signaling.openapi import QueryParam, Route
-from codesage.storage.interviews import FINAL_STATES, InterviewRecord, InterviewRepository
+from codesage.storage.interviews import (
+    FINAL_STATES,
+    LIVE_STATES,
+    InterviewRecord,
+    InterviewRepository,
+)
 from codesage.storage.journal import InterviewJournal
 from codesage.storage.templates import TemplateRecord, TemplateRepository
 
 MANAGERS = (Role.RECRUITER, Role.ADMIN)
+INTERVIEW_STATES = frozenset({"scheduled", *LIVE_STATES, *FINAL_STATES})
+STATE = QueryParam("state", {"type": "string", "enum": sorted(INTERVIEW_STATES)})
 REVIEWERS = (Role.RECRUITER, Role.ADMIN, Role.INTERVIEWER)
 FORMAT = QueryParam("format", {"type": "string", "enum": ["json", "html"]})
 ENDING_ERRORS = (401, 403, 404, 409)
@@ -99,7 +106,7 @@ class RestApi:
                   "recruiter, admin", Interview, 201, body=CreateInterview,
                   errors=(401, 403, 404, 413)),
             Route("GET", f"{base}/interviews", self.list_interviews, "List interviews", staff,
-                  InterviewPage, query=(LIMIT, OFFSET, QueryParam("state", {"type": "string"})),
+                  InterviewPage, query=(LIMIT, OFFSET, STATE),
                   errors=(401, 403)),
             Route("GET", f"{base}/interviews/{{interview_id}}", self.get_interview,
                   "Get an interview", f"{staff}; its candidate", Interview),
@@ -202,6 +209,10 @@ class RestApi:
         self._staff(request)
         limit, offset = _page(request)
         state = request.query.get("state")
+        if state is not None and state not in INTERVIEW_STATES:
+            raise ApiError(
+                400, "invalid_query", f"state must be one of {sorted(INTERVIEW_STATES)}."
+            )
         records = await self._d.interviews.list(
             states=(state,) if state else None, limit=limit, offset=offset
         )

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import socketio
+from aiohttp import web
+from redis.exceptions import RedisError
 
 from codesage.engine.commands import (
     Answer,
@@ -77,6 +79,23 @@ def _refused(exc: AuthError) -> Exception:
     return error
 
 
+async def _live_state(live: LiveStateStore, key: str) -> dict[str, str]:
+    """The interview's live-state hash; empty while Redis is unreachable."""
+    try:
+        return await live.get_state(key)
+    except (RedisError, OSError) as exc:
+        log.warning("live state unreadable", extra={"interview_id": key, "error": str(exc)})
+        return {}
+
+
+async def _set_live_state(live: LiveStateStore, key: str, fields: dict[str, str]) -> None:
+    """Merge into the live-state hash; during a Redis outage the write is skipped, not fatal."""
+    try:
+        await live.set_state(key, fields)
+    except (RedisError, OSError) as exc:
+        log.warning("live state not saved", extra={"interview_id": key, "error": str(exc)})
+
+
 class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """A candidate's connection: bound by its token to one interview."""
 
@@ -105,7 +124,7 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if key is None:
             return
         conversation = self._deps.voice.get(uuid.UUID(key))
-        current = (await self._deps.live.get_state(key)).get("candidate_sid")
+        current = (await _live_state(self._deps.live, key)).get("candidate_sid")
         # Only the current tab's socket owns the peer: an older tab leaving must not end it.
         if conversation is not None and current == sid:
             await conversation.hang_up()
@@ -121,7 +140,7 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         async def join(message: JoinMessage) -> Ack:
             snapshot = await self._deps.supervisor.ask(interview_id, Join())
             key = str(interview_id)
-            previous = (await self._deps.live.get_state(key)).get("candidate_sid")
+            previous = (await _live_state(self._deps.live, key)).get("candidate_sid")
             if previous and previous != sid:
                 # One tab wins: the newest. The other is told why before it is closed.
                 await self.emit(
@@ -130,7 +149,7 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     to=previous,
                 )
                 await self.disconnect(previous)
-            await self._deps.live.set_state(key, {"candidate_sid": sid})
+            await _set_live_state(self._deps.live, key, {"candidate_sid": sid})
             await self.enter_room(sid, f"candidate:{interview_id}")
             events = await self._deps.journal.events_after(
                 interview_id,
@@ -148,7 +167,7 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return await self._guard.run(sid, data, JoinMessage, join)
 
     async def _draft(self, key: str, snapshot: dict[str, Any]) -> str:
-        state = await self._deps.live.get_state(key)
+        state = await _live_state(self._deps.live, key)
         prompt = snapshot.get("prompt")
         if prompt and state.get("draft_prompt") == prompt["prompt_id"]:
             return state.get("draft", "")
@@ -169,8 +188,10 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         interview_id = await self._interview_id(sid)
 
         async def draft(message: DraftMessage) -> Ack:
-            await self._deps.live.set_state(
-                str(interview_id), {"draft": message.text, "draft_prompt": message.prompt_id}
+            await _set_live_state(
+                self._deps.live,
+                str(interview_id),
+                {"draft": message.text, "draft_prompt": message.prompt_id},
             )
             return {"ok": True}
 
@@ -184,7 +205,9 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             result = await self._deps.supervisor.ask(
                 interview_id, Answer(message.prompt_id, message.text)
             )
-            await self._deps.live.set_state(str(interview_id), {"draft": "", "draft_prompt": ""})
+            await _set_live_state(
+                self._deps.live, str(interview_id), {"draft": "", "draft_prompt": ""}
+            )
             return {"ok": True, **result}
 
         return await self._guard.run(sid, data, AnswerMessage, answer)
@@ -407,3 +430,24 @@ class SocketHub:
             await self.server.emit(
                 "event", body, room=f"candidate:{interview_id}", namespace=CANDIDATE_NS
             )
+
+    async def close_connections(self, app: web.Application) -> None:
+        """Disconnect every client (node shutdown) so that each reconnects to another node now."""
+        if self.server.eio.sockets:  # engine.io waits on the set of them, which must not be empty
+            await self.server.eio.disconnect()
+
+    async def notice(self, interview_id: uuid.UUID, payload: dict[str, Any]) -> None:
+        """A `service_notice` (no sequence number) to the interview's observers and candidate.
+
+        python-socketio emits to this node's clients before publishing to Redis, so the
+        owner's clients hear of a Redis outage too.
+        """
+        await self.server.emit(
+            "service_notice",
+            {"interview_id": str(interview_id), **payload},
+            room=f"observe:{interview_id}",
+            namespace=OBSERVER_NS,
+        )
+        await self.server.emit(
+            "service_notice", payload, room=f"candidate:{interview_id}", namespace=CANDIDATE_NS
+        )
