@@ -42,6 +42,7 @@ from codesage.signaling.auth import (
 )
 from codesage.signaling.errors import ApiError, validation_message
 from codesage.signaling.openapi import QueryParam, Route
+from codesage.signaling.query_params import int_query, next_offset, page
 from codesage.storage.interviews import (
     FINAL_STATES,
     LIVE_STATES,
@@ -151,10 +152,10 @@ class RestApi:
     async def list_templates(self, request: web.Request) -> web.Response:
         """GET /templates"""
         self._staff(request)
-        limit, offset = _page(request)
+        limit, offset = page(request)
         records = await self._d.templates.list_latest(limit, offset)
         items = [_template_summary(r) for r in records]
-        return _json({"items": items, "next_offset": _next(offset, limit, len(items))})
+        return _json({"items": items, "next_offset": next_offset(offset, limit, len(items))})
 
     async def create_template(self, request: web.Request) -> web.Response:
         """POST /templates"""
@@ -207,7 +208,7 @@ class RestApi:
     async def list_interviews(self, request: web.Request) -> web.Response:
         """GET /interviews"""
         self._staff(request)
-        limit, offset = _page(request)
+        limit, offset = page(request)
         state = request.query.get("state")
         if state is not None and state not in INTERVIEW_STATES:
             raise ApiError(
@@ -217,7 +218,7 @@ class RestApi:
             states=(state,) if state else None, limit=limit, offset=offset
         )
         items = [r.to_json() for r in records]
-        return _json({"items": items, "next_offset": _next(offset, limit, len(items))})
+        return _json({"items": items, "next_offset": next_offset(offset, limit, len(items))})
 
     async def get_interview(self, request: web.Request) -> web.Response:
         """GET /interviews/{id}"""
@@ -250,8 +251,8 @@ class RestApi:
         """GET /interviews/{id}/events"""
         principal = self._principal(request)
         record = await self._interview(request, principal)
-        after = _int_query(request, "after", 0, 0, 2**62)
-        limit = _int_query(request, "limit", 1000, 1, 5000)
+        after = int_query(request, "after", 0, 0, 2**62)
+        limit = int_query(request, "limit", 1000, 1, 5000)
         types = candidate_event_types(record.mode) if principal.role == Role.CANDIDATE else None
         events = await self._d.journal.events_after(record.id, after, limit, types=types)
         last = events[-1].seq if events else after
@@ -334,27 +335,6 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise ApiError(404, "not_found", f"No such {what}.") from None
-
-
-def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_query", f"{name} must be an integer.") from None
-    if not low <= value <= high:
-        raise ApiError(400, "invalid_query", f"{name} must be between {low} and {high}.")
-    return value
-
-
-def _page(request: web.Request) -> tuple[int, int]:
-    return _int_query(request, "limit", 50, 1, 200), _int_query(request, "offset", 0, 0, 10**9)
-
-
-def _next(offset: int, limit: int, count: int) -> int | None:
-    return offset + limit if count == limit else None
 
 
 __all__ = ["InterviewError", "RestApi", "RestDependencies"]

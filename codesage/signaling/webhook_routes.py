@@ -18,6 +18,7 @@ from codesage.signaling.api_models import Strict
 from codesage.signaling.auth import Role, TokenVerifier, bearer_token, require_role
 from codesage.signaling.errors import ApiError
 from codesage.signaling.openapi import QueryParam, Route
+from codesage.signaling.query_params import next_offset, page
 from codesage.storage.webhooks import WebhookDelivery, WebhookRepository, WebhookSubscription
 
 MANAGERS = (Role.RECRUITER, Role.ADMIN)
@@ -189,10 +190,10 @@ class WebhookApi:
     async def list_webhooks(self, request: web.Request) -> web.Response:
         """GET /webhooks"""
         self._manager(request)
-        limit, offset = _page(request)
+        limit, offset = page(request)
         found = await self._d.webhooks.list_subscriptions(limit=limit, offset=offset)
         items = [_subscription_view(s) for s in found]
-        return _json(WebhookPage(items=items, next_offset=_next(offset, limit, len(items))))
+        return _json(WebhookPage(items=items, next_offset=next_offset(offset, limit, len(items))))
 
     async def deactivate_webhook(self, request: web.Request) -> web.Response:
         """DELETE /webhooks/{id}"""
@@ -207,7 +208,7 @@ class WebhookApi:
         """GET /webhooks/{id}/deliveries"""
         self._manager(request)
         subscription = await self._subscription(request)
-        limit, offset = _page(request)
+        limit, offset = page(request)
         status = request.query.get("status")
         if status is not None and status not in ("pending", "delivered", "failed"):
             raise ApiError(400, "invalid_query", "status must be pending, delivered or failed.")
@@ -215,7 +216,7 @@ class WebhookApi:
             subscription.id, status=status, limit=limit, offset=offset
         )
         items = [_delivery_view(d) for d in found]
-        return _json(DeliveryPage(items=items, next_offset=_next(offset, limit, len(items))))
+        return _json(DeliveryPage(items=items, next_offset=next_offset(offset, limit, len(items))))
 
     async def replay_deliveries(self, request: web.Request) -> web.Response:
         """POST /webhooks/{id}/replay"""
@@ -307,24 +308,3 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise ApiError(404, "not_found", "No such webhook subscription.") from None
-
-
-def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_query", f"{name} must be an integer.") from None
-    if not low <= value <= high:
-        raise ApiError(400, "invalid_query", f"{name} must be between {low} and {high}.")
-    return value
-
-
-def _page(request: web.Request) -> tuple[int, int]:
-    return _int_query(request, "limit", 50, 1, 200), _int_query(request, "offset", 0, 0, 10**9)
-
-
-def _next(offset: int, limit: int, count: int) -> int | None:
-    return offset + limit if count == limit else None
