@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 AskActor = Callable[[Command], Awaitable[Any]]
 # Speech must last this long before it stops the agent: a cough or an echo should not.
 BARGE_IN_SPEECH_S = 0.16
+WRAP_UP_TEXT = "We are close to the time for this answer. Please take a few seconds to wrap up."
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class VoiceConversation:
         self._partial_sender = asyncio.create_task(self._send_partials())
         self._recording_origin = time.time()
         self._speech_run_s = 0.0
+        self._aside = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._observers: list[ObserverPeer] = []
         self._closed = False
@@ -247,6 +249,14 @@ class VoiceConversation:
         except InterviewError as exc:
             log.info("prompt_played refused", extra={"code": exc.code})
 
+    async def _say_aside(self, text: str) -> None:
+        # Said over the candidate on purpose (a polite wrap-up): barge-in must not cut it.
+        self._aside = True
+        try:
+            await self._voice.say(f"aside-{uuid.uuid4().hex}", text)
+        finally:
+            self._aside = False
+
     # --- audio from the candidate ----------------------------------------------------------
 
     async def _on_window(self, window: AudioWindow) -> None:
@@ -254,7 +264,8 @@ class VoiceConversation:
             self._speech_run_s = (
                 self._speech_run_s + (decided.end - decided.start) if decided.speech else 0.0
             )
-            if self._speech_run_s >= BARGE_IN_SPEECH_S and self._voice.speaking:
+            barge_in = self._speech_run_s >= BARGE_IN_SPEECH_S and not self._aside
+            if barge_in and self._voice.speaking:
                 self._voice.interrupt()  # barge-in: `_say` records what was heard
             turn = self._current_turn(decided.speech)
             if turn is None:
@@ -263,7 +274,9 @@ class VoiceConversation:
                 turn.last_speech_at = time.monotonic()
             turn.captioner.add_audio(decided.samples, speech=decided.speech)
             for turn_event in turn.endpoint.advance(decided.speech, decided.end - decided.start):
-                if turn_event.kind == TurnEventKind.END_OF_TURN:
+                if turn_event.kind == TurnEventKind.WRAP_UP_DUE:
+                    self._spawn(self._say_aside(WRAP_UP_TEXT))
+                elif turn_event.kind == TurnEventKind.END_OF_TURN:
                     # The final decode takes a while: the audio (and barge-in) must not wait.
                     self._spawn(self._finish_turn(turn))
 

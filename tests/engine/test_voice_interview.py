@@ -44,9 +44,17 @@ def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("speech")
 
 
+# Shorter silences than production, so that the test does not wait 3.5 s per turn.
+QUICK_TURNS = TurnTakingSettings(silence_s=1.5, after_unfinished_s=2.5, after_complete_s=1.0)
+
+
 @pytest.fixture
 async def voice_node(
-    storage: Storage, redis_prefix: str, rubric_scorer: Any, tmp_path: Path
+    storage: Storage,
+    redis_prefix: str,
+    rubric_scorer: Any,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Node]:
     resources = await load_voice_resources(
         stt_model="tiny.en",
@@ -55,9 +63,8 @@ async def voice_node(
         ice_servers=[],
         recordings=LocalFolderBlobStore(tmp_path / "recordings"),
     )
-    # Shorter silences than production, so that the test does not wait 3.5 s per turn.
-    quicker = TurnTakingSettings(silence_s=1.5, after_unfinished_s=2.5, after_complete_s=1.0)
-    resources = dataclasses.replace(resources, turn_taking=quicker)
+    turn_taking = getattr(request, "param", QUICK_TURNS)
+    resources = dataclasses.replace(resources, turn_taking=turn_taking)
     node = await build_node(
         storage,
         redis_url=TEST_REDIS_URL,
@@ -230,3 +237,59 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
     store = LocalFolderBlobStore(tmp_path / "recordings")
     tracks = await recordings_by_track(store, f"interviews/{interview_id}")
     assert tracks.get("candidate-audio")
+
+
+@pytest.mark.parametrize(
+    "voice_node",
+    [TurnTakingSettings(max_answer_s=6.0, wrap_up_lead_s=3.0, silence_s=3.5)],
+    indirect=True,
+)
+async def test_a_long_answer_hears_a_wrap_up_and_ends_at_the_limit(
+    voice_node: Node, speech_cache: Path, aiohttp_server: Any
+) -> None:
+    interview_id = await new_interview(voice_node)
+    server: TestServer = await aiohttp_server(voice_node.app)
+    token = voice_node.tokens.issue(Role.CANDIDATE, interview_id=str(interview_id))
+    events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    client = socketio.AsyncClient()
+    client.on("event", events.put_nowait, namespace="/candidate")
+    await client.connect(
+        str(server.make_url("/")),
+        transports=["websocket"],
+        namespaces=["/candidate"],
+        auth={"token": token},
+    )
+    peer = RTCPeerConnection()
+    loud: list[int] = []
+    readers: list[asyncio.Task[None]] = []
+    try:
+        await client.call("join", {}, namespace="/candidate")
+        await client.call("consent", {"accepted": True}, namespace="/candidate")
+        long_answer = " ".join([ANSWER, ANSWER])  # about 18 s of speech against a 6 s limit
+        peer.addTrack(SpeakingMicrophone(join(synthesize(long_answer, speech_cache), silence(30))))
+        peer.on("track", lambda track: readers.append(
+            asyncio.create_task(_count_loud_frames(track, loud))
+        ))  # fmt: skip
+        await peer.setLocalDescription(await peer.createOffer())
+        answer = await client.call(
+            "rtc_offer", {"sdp": peer.localDescription.sdp}, namespace="/candidate", timeout=WAIT
+        )
+        await peer.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        heard_at_first_caption: int | None = None
+        final = None
+        while final is None:
+            event = await asyncio.wait_for(events.get(), WAIT)
+            if event["type"] == "answer_partial" and heard_at_first_caption is None:
+                heard_at_first_caption = len(loud)
+            elif event["type"] == "answer_final":
+                final = event["payload"]
+        assert heard_at_first_caption is not None
+        # The question was cut by barge-in; what the candidate heard since is the wrap-up.
+        assert len(loud) > heard_at_first_caption, "the agent asked the candidate to wrap up"
+        assert final["source"] == "voice"
+        assert len(final["text"].split()) < len(long_answer.split()), "the limit ended the turn"
+    finally:
+        await peer.close()
+        for reader in readers:
+            reader.cancel()
+        await client.disconnect()
