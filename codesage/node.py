@@ -32,7 +32,13 @@ from codesage.engine.reports import InterviewReports
 from codesage.engine.supervisor import ActorSupervisor
 from codesage.engine.template_catalog import seed_templates
 from codesage.engine.voice_conversation import VoiceConversations, VoiceResources
-from codesage.engine.webhooks import DispatcherSettings, WebhookDispatcher, WebhookOutbox
+from codesage.engine.webhooks import (
+    DeliveryOutcome,
+    DispatcherSettings,
+    OutcomeListener,
+    WebhookDispatcher,
+    WebhookOutbox,
+)
 from codesage.media.inference_pool import DecodeKind
 from codesage.media.recording import BlobStore
 from codesage.signaling.app import create_app
@@ -48,9 +54,20 @@ from codesage.storage.demographics import DemographicsRepository
 from codesage.storage.interviews import InterviewRepository
 from codesage.storage.journal import InterviewJournal
 from codesage.storage.templates import TemplateRepository
-from codesage.storage.webhooks import AtsLinkRepository, WebhookRepository
+from codesage.storage.webhooks import AtsLinkRepository, ClaimedDelivery, WebhookRepository
 
 log = logging.getLogger(__name__)
+
+
+def _webhook_outcome_counter(metrics: NodeMetrics) -> OutcomeListener:
+    # The dispatcher's outcomes, in the metric's vocabulary (a lost lease is retried later).
+    names = {"delivered": "delivered", "retrying": "retrying", "failed": "gave_up"}
+
+    def count(claim: ClaimedDelivery, outcome: DeliveryOutcome) -> None:
+        if outcome in names:
+            metrics.count_webhook(names[outcome])
+
+    return count
 
 
 def use_one_torch_thread_per_job() -> None:
@@ -135,7 +152,9 @@ async def build_node(
     tokens = JwtTokens(jwt_secret)
     hub = SocketHub(redis_url, channel=socket_channel)
     webhooks = WebhookRepository(storage.pool)
-    dispatcher = WebhookDispatcher(webhooks, DispatcherSettings())
+    dispatcher = WebhookDispatcher(
+        webhooks, DispatcherSettings(), on_outcome=_webhook_outcome_counter(metrics)
+    )
     outbox = WebhookOutbox(webhooks, interviews, dispatcher.wake)
     reports = InterviewReports(journal, templates)
     voice_conversations = None
