@@ -4,6 +4,7 @@ import { formatTime, formatWithError, shortId, stateLabel } from "../shared/form
 import { navigate } from "../shared/router";
 import { ActionsPanel } from "./ActionsPanel";
 import { ActivityLog } from "./ActivityLog";
+import { LiveMedia } from "./LiveMedia";
 import { TranscriptView } from "./TranscriptView";
 import { useWatch } from "./useWatch";
 
@@ -63,6 +64,7 @@ export function WatchView({ socket, interviewId, connected }: Props) {
         <TranscriptView items={state.items} />
         <div className="stack side">
           <ActionsPanel socket={socket} interviewId={interviewId} state={current} connected={connected} />
+          <LiveMedia socket={socket} interviewId={interviewId} />
           <section aria-labelledby="summary-heading">
             <h2 id="summary-heading">Competency summary</h2>
             {state.summary ? (

@@ -1,0 +1,113 @@
+import { useEffect, useRef, useState } from "react";
+import type { Socket } from "socket.io-client";
+
+interface Props {
+  socket: Socket;
+  interviewId: string;
+}
+
+interface MediaOffer {
+  ok: boolean;
+  media_id?: string;
+  sdp?: string;
+  error?: { code: string; message: string };
+}
+
+/** Waits until ICE gathering is complete, or `capMs` has passed (loopback needs no more). */
+function gatheringComplete(pc: RTCPeerConnection, capMs: number): Promise<void> {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = window.setTimeout(resolve, capMs);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") {
+        window.clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** The candidate's live audio and video and the agent's voice, from the owner node's relay. */
+export function LiveMedia({ socket, interviewId }: Props) {
+  const [status, setStatus] = useState<"idle" | "connecting" | "live" | "error">("idle");
+  const [message, setMessage] = useState<string | null>(null);
+  const peer = useRef<RTCPeerConnection | null>(null);
+  const video = useRef<HTMLVideoElement | null>(null);
+  const audio = useRef<HTMLAudioElement | null>(null);
+
+  const stop = () => {
+    peer.current?.close();
+    peer.current = null;
+    setStatus("idle");
+  };
+
+  useEffect(() => stop, [interviewId]);
+
+  const start = async () => {
+    stop();
+    setStatus("connecting");
+    setMessage(null);
+    const offer = (await socket.emitWithAck("media_watch", { interview_id: interviewId })) as MediaOffer;
+    if (!offer.ok || !offer.sdp || !offer.media_id) {
+      setStatus("error");
+      setMessage(offer.error?.code === "no_voice" ? "No live voice for this interview." : offer.error?.message ?? "Could not start.");
+      return;
+    }
+    const pc = new RTCPeerConnection();
+    peer.current = pc;
+    const sound = new MediaStream();
+    pc.addEventListener("track", (event) => {
+      if (event.track.kind === "video" && video.current) {
+        video.current.srcObject = new MediaStream([event.track]);
+      } else if (event.track.kind === "audio") {
+        sound.addTrack(event.track);
+        if (audio.current) audio.current.srcObject = sound;
+      }
+    });
+    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gatheringComplete(pc, 3000);
+    const reply = (await socket.emitWithAck("media_answer", {
+      media_id: offer.media_id,
+      sdp: pc.localDescription?.sdp ?? "",
+    })) as MediaOffer;
+    if (!reply.ok) {
+      stop();
+      setStatus("error");
+      setMessage(reply.error?.message ?? "Could not start.");
+      return;
+    }
+    setStatus("live");
+  };
+
+  return (
+    <section aria-labelledby="media-heading">
+      <h2 id="media-heading">Live audio and video</h2>
+      {status === "live" || status === "connecting" ? (
+        <button type="button" data-testid="media-stop" onClick={stop}>
+          Stop watching
+        </button>
+      ) : (
+        <button type="button" data-testid="media-watch" onClick={() => void start()}>
+          Watch and listen live
+        </button>
+      )}
+      {message ? (
+        <p className="alert" role="status">
+          {message}
+        </p>
+      ) : null}
+      <video
+        ref={video}
+        data-testid="live-video"
+        aria-label="Candidate's camera"
+        autoPlay
+        playsInline
+        muted
+        hidden={status !== "live"}
+        style={{ width: "100%", maxWidth: "24rem" }}
+      />
+      <audio ref={audio} data-testid="live-audio" aria-label="Candidate and interviewer voices" autoPlay controls hidden={status !== "live"} />
+    </section>
+  );
+}
