@@ -176,6 +176,11 @@ async def _run_scenario(
     )
     assert _normalise(await candidate.get_by_test_id("question-text").inner_text())
 
+    # --- B watches and listens live through the relay -----------------------------------------
+    await console.get_by_test_id("media-watch").click()
+    await expect(console.get_by_test_id("live-audio")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(console.get_by_test_id("media-stop")).to_be_visible()
+
     # --- B ends the interview; A sees the ending ---------------------------------------------
     await console.get_by_test_id("end-button").click()
     await console.get_by_test_id("end-confirm").click()
