@@ -35,22 +35,48 @@ export function LiveMedia({ socket, interviewId }: Props) {
   const video = useRef<HTMLVideoElement | null>(null);
   const audio = useRef<HTMLAudioElement | null>(null);
 
-  const stop = () => {
+  // Bumped on every start/stop so that a stale, still-running start() gives up.
+  const generation = useRef(0);
+
+  const closePeer = () => {
+    generation.current += 1;
     peer.current?.close();
     peer.current = null;
+    if (video.current) video.current.srcObject = null;
+    if (audio.current) audio.current.srcObject = null;
+  };
+
+  const stop = () => {
+    closePeer();
     setStatus("idle");
   };
 
-  useEffect(() => stop, [interviewId]);
+  // Close the peer when leaving the interview or unmounting.
+  useEffect(() => closePeer, [interviewId]);
+
+  const fail = (text: string) => {
+    closePeer();
+    setStatus("error");
+    setMessage(text);
+  };
 
   const start = async () => {
-    stop();
+    closePeer();
+    const mine = generation.current;
     setStatus("connecting");
     setMessage(null);
+    try {
+      await connect(mine);
+    } catch (err) {
+      if (generation.current === mine) fail(err instanceof Error ? err.message : "Could not start.");
+    }
+  };
+
+  const connect = async (mine: number) => {
     const offer = (await socket.emitWithAck("media_watch", { interview_id: interviewId })) as MediaOffer;
+    if (generation.current !== mine) return;
     if (!offer.ok || !offer.sdp || !offer.media_id) {
-      setStatus("error");
-      setMessage(offer.error?.code === "no_voice" ? "No live voice for this interview." : offer.error?.message ?? "Could not start.");
+      fail(offer.error?.code === "no_voice" ? "No live voice for this interview." : offer.error?.message ?? "Could not start.");
       return;
     }
     const pc = new RTCPeerConnection();
@@ -67,14 +93,14 @@ export function LiveMedia({ socket, interviewId }: Props) {
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
     await pc.setLocalDescription(await pc.createAnswer());
     await gatheringComplete(pc, 3000);
+    if (generation.current !== mine) return;
     const reply = (await socket.emitWithAck("media_answer", {
       media_id: offer.media_id,
       sdp: pc.localDescription?.sdp ?? "",
     })) as MediaOffer;
+    if (generation.current !== mine) return;
     if (!reply.ok) {
-      stop();
-      setStatus("error");
-      setMessage(reply.error?.message ?? "Could not start.");
+      fail(reply.error?.message ?? "Could not start.");
       return;
     }
     setStatus("live");
