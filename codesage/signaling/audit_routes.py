@@ -18,7 +18,7 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 from codesage.engine.bias_audit_report import AuditScope, BiasAuditReports, render_bias_audit_html
 from codesage.signaling.api_models import Strict
-from codesage.signaling.auth import Principal, Role, TokenVerifier, bearer_token, require_role
+from codesage.signaling.auth import Principal, Role, TokenVerifier, request_principal, require_role
 from codesage.signaling.errors import ApiError, validation_message
 from codesage.signaling.openapi import QueryParam, Route
 from codesage.storage.demographics import (
@@ -143,7 +143,7 @@ class AuditApi:
         ]  # fmt: skip
 
     def _auditor(self, request: web.Request) -> Principal:
-        principal = self._d.tokens.verify(bearer_token(request.headers.get("Authorization")))
+        principal = request_principal(request.headers, self._d.tokens)
         require_role(principal, *AUDITORS)
         return principal
 

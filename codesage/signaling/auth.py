@@ -210,3 +210,8 @@ def bearer_token(header_value: str | None) -> str:
     if " " in token:
         raise AuthError("invalid_token", "the Authorization header must hold a single token")
     return token
+
+
+def request_principal(headers: Mapping[str, str], verifier: TokenVerifier) -> Principal:
+    """Who made a REST request: its bearer token, verified; `AuthError` otherwise."""
+    return verifier.verify(bearer_token(headers.get("Authorization")))

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from codesage.engine.supervisor import ActorSupervisor
 from codesage.signaling.auth import (
     TokenVerifier,
-    bearer_token,
+    request_principal,
     require_interview_access,
 )
 from codesage.signaling.errors import ApiError
@@ -54,7 +54,7 @@ class OwnershipApi:
 
     async def owner(self, request: web.Request) -> web.Response:
         """GET /interviews/{id}/owner"""
-        principal = self._tokens.verify(bearer_token(request.headers.get("Authorization")))
+        principal = request_principal(request.headers, self._tokens)
         try:
             interview_id = uuid.UUID(request.match_info["interview_id"])
         except ValueError:

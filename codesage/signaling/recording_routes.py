@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from codesage.engine.voice_conversation import recording_prefix
 from codesage.media.recording import BlobNotFound, BlobStore, recordings_by_track
-from codesage.signaling.auth import JwtTokens, Role, bearer_token, require_role
+from codesage.signaling.auth import JwtTokens, Role, request_principal, require_role
 from codesage.signaling.errors import ApiError
 from codesage.signaling.openapi import Route
 
@@ -69,7 +69,7 @@ class RecordingApi:
         ]  # fmt: skip
 
     def _authorise(self, request: web.Request) -> str:
-        principal = self._d.tokens.verify(bearer_token(request.headers.get("Authorization")))
+        principal = request_principal(request.headers, self._d.tokens)
         require_role(principal, *REVIEWERS)
         try:
             return str(uuid.UUID(request.match_info["interview_id"]))

@@ -36,7 +36,7 @@ from codesage.signaling.auth import (
     JwtTokens,
     Principal,
     Role,
-    bearer_token,
+    request_principal,
     require_interview_access,
     require_role,
 )
@@ -132,7 +132,7 @@ class RestApi:
     # --- helpers ---------------------------------------------------------------------------
 
     def _principal(self, request: web.Request) -> Principal:
-        return self._d.tokens.verify(bearer_token(request.headers.get("Authorization")))
+        return request_principal(request.headers, self._d.tokens)
 
     def _staff(self, request: web.Request, *roles: Role) -> Principal:
         principal = self._principal(request)

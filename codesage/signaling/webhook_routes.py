@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from codesage.engine.ats import ApplicantTrackingSystem, AtsError
 from codesage.engine.webhooks import WebhookSigner, WebhookUrlError, validate_webhook_url
 from codesage.signaling.api_models import Strict
-from codesage.signaling.auth import Role, TokenVerifier, bearer_token, require_role
+from codesage.signaling.auth import Role, TokenVerifier, request_principal, require_role
 from codesage.signaling.errors import ApiError
 from codesage.signaling.openapi import QueryParam, Route
 from codesage.signaling.query_params import next_offset, page
@@ -163,7 +163,7 @@ class WebhookApi:
         return routes
 
     def _manager(self, request: web.Request) -> None:
-        principal = self._d.tokens.verify(bearer_token(request.headers.get("Authorization")))
+        principal = request_principal(request.headers, self._d.tokens)
         require_role(principal, *MANAGERS)
 
     async def _subscription(self, request: web.Request) -> WebhookSubscription:
