@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from codesage.config.metrics import NodeMetrics
-from codesage.engine.live_mirror import DegradedChanged, RetryPolicy
+from codesage.engine.live_mirror import DegradedChanged, DegradedSwitch, RetryPolicy
 from codesage.storage.journal import InterviewEvent, InterviewJournal, JournalConflictError
 
 log = logging.getLogger(__name__)
@@ -66,21 +66,27 @@ class JournalWriter:
     ):
         self._journal = journal
         self._on_stored = on_stored
-        self._on_degraded = on_degraded
+        # Flips and their notices in one order: a short blip never says "back" before "down".
+        self._switch = DegradedSwitch(
+            "postgres",
+            on_degraded,
+            metrics,
+            logger=log,
+            down_level=logging.ERROR,
+            down_message="Postgres unreachable: queueing interview events in memory",
+            up_message="Postgres reachable again: queued interview events stored",
+        )
         self._retry = retry or RetryPolicy(attempt_timeout_s=5.0)
         self._metrics = metrics
         self._queues: dict[uuid.UUID, deque[JournalBatch]] = {}
         self._fenced: set[uuid.UUID] = set()
-        self._degraded = False
         self._flusher: asyncio.Task[None] | None = None
         self._drained = asyncio.Condition()
-        # Flips and their notices in one order: a short blip never says "back" before "down".
-        self._flip = asyncio.Lock()
 
     @property
     def degraded(self) -> bool:
         """Whether batches are waiting for Postgres."""
-        return self._degraded
+        return self._switch.degraded
 
     async def commit(self, batch: JournalBatch) -> None:
         """Store the batch, or queue it behind an outage; JournalConflictError when fenced."""
@@ -90,7 +96,7 @@ class JournalWriter:
             raise JournalConflictError(
                 f"interview {interview_id}: another writer stored events this node had queued"
             )
-        if self._degraded or interview_id in self._queues:
+        if self._switch.degraded or interview_id in self._queues:
             self._enqueue(batch)
             return
         try:
@@ -99,7 +105,7 @@ class JournalWriter:
             if not postgres_unreachable(exc):
                 raise
             self._enqueue(batch)
-            await self._set_degraded(True, exc)
+            await self._switch.set(True, exc)
             return
         await self._on_stored(batch)
 
@@ -160,13 +166,13 @@ class JournalWriter:
                 await self._flush_once()
             except Exception as exc:
                 if postgres_unreachable(exc):
-                    await self._set_degraded(True, exc)
+                    await self._switch.set(True, exc)
                 else:
                     log.exception("journal queue flush failed; retrying")
                 await asyncio.sleep(delay)  # retry backoff while Postgres is away
                 delay = min(delay * 2, self._retry.max_delay_s)
                 continue
-        await self._set_degraded(False)
+        await self._switch.set(False)
 
     async def _flush_once(self) -> None:
         for interview_id in list(self._queues):
@@ -200,22 +206,6 @@ class JournalWriter:
         )
         queue.clear()
         self._fenced.add(interview_id)
-
-    async def _set_degraded(self, degraded: bool, cause: BaseException | None = None) -> None:
-        async with self._flip:
-            if degraded == self._degraded:
-                return
-            self._degraded = degraded
-            if degraded:
-                if self._metrics is not None:
-                    self._metrics.count_error("postgres")
-                log.error(
-                    "Postgres unreachable: queueing interview events in memory",
-                    extra={"error": type(cause).__name__ if cause else None},
-                )
-            else:
-                log.info("Postgres reachable again: queued interview events stored")
-            await self._on_degraded(degraded)
 
 
 def _identity(event: InterviewEvent) -> tuple[int, str, Any, Any]:

@@ -24,6 +24,56 @@ from codesage.storage.live_state import LiveStateStore, StreamEvent
 log = logging.getLogger(__name__)
 
 DegradedChanged = Callable[[bool], Awaitable[None]]
+
+
+class DegradedSwitch:
+    """Whether a dependency is down; each change is counted, logged and reported exactly once."""
+
+    def __init__(
+        self,
+        component: str,
+        on_change: DegradedChanged,
+        metrics: NodeMetrics | None,
+        *,
+        logger: logging.Logger,
+        down_level: int,
+        down_message: str,
+        up_message: str,
+    ):
+        self._component = component
+        self._on_change = on_change
+        self._metrics = metrics
+        self._log = logger
+        self._down_level = down_level
+        self._down_message = down_message
+        self._up_message = up_message
+        self._degraded = False
+        self._lock = asyncio.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        """True while the dependency is known to be down."""
+        return self._degraded
+
+    async def set(self, degraded: bool, cause: BaseException | None = None) -> None:
+        """Record the dependency's state; only a change is counted, logged and reported."""
+        async with self._lock:
+            if degraded == self._degraded:
+                return
+            self._degraded = degraded
+            if degraded:
+                if self._metrics is not None:
+                    self._metrics.count_error(self._component)
+                self._log.log(
+                    self._down_level,
+                    self._down_message,
+                    extra={"error": type(cause).__name__ if cause else None},
+                )
+            else:
+                self._log.info(self._up_message)
+            await self._on_change(degraded)
+
+
 # Redis refuses an XADD whose id is not above the stream's last one.
 _ID_NOT_ABOVE_TOP = "equal or smaller"
 
@@ -59,25 +109,30 @@ class LiveMirror:
     ):
         self._live = live
         self._journal = journal
-        self._on_degraded = on_degraded
+        # Flips and their notices in one order: a short blip never says "back" before "down".
+        self._switch = DegradedSwitch(
+            "redis",
+            on_degraded,
+            metrics,
+            logger=log,
+            down_level=logging.WARNING,
+            down_message="Redis unreachable: buffering live writes",
+            up_message="Redis reachable again: live writes flushed",
+        )
         self._retry = retry or RetryPolicy()
-        self._metrics = metrics
         self._pending: dict[uuid.UUID, deque[LiveWrite]] = {}
         self._continuous: set[uuid.UUID] = set()
-        self._degraded = False
         self._flusher: asyncio.Task[None] | None = None
         self._drained = asyncio.Condition()
-        # Flips and their notices in one order: a short blip never says "back" before "down".
-        self._flip = asyncio.Lock()
 
     @property
     def degraded(self) -> bool:
         """Whether Redis is unreachable (writes are being buffered)."""
-        return self._degraded
+        return self._switch.degraded
 
     async def write(self, interview_id: uuid.UUID, writes: list[LiveWrite]) -> None:
         """Write now when Redis is healthy and nothing of the interview waits; else buffer."""
-        if self._degraded or interview_id in self._pending:
+        if self._switch.degraded or interview_id in self._pending:
             self._buffer(interview_id, writes)
             return
         for index, item in enumerate(writes):
@@ -87,7 +142,7 @@ class LiveMirror:
                 )
             except (RedisError, OSError, TimeoutError) as exc:
                 self._buffer(interview_id, writes[index:])
-                await self._set_degraded(True, exc)
+                await self._switch.set(True, exc)
                 return
 
     async def flushed(self, interview_id: uuid.UUID) -> None:
@@ -121,11 +176,11 @@ class LiveMirror:
             try:
                 await self._flush_once()
             except (RedisError, OSError, TimeoutError) as exc:
-                await self._set_degraded(True, exc)
+                await self._switch.set(True, exc)
                 await asyncio.sleep(delay)  # retry backoff while Redis is away
                 delay = min(delay * 2, self._retry.max_delay_s)
                 continue
-        await self._set_degraded(False)
+        await self._switch.set(False)
 
     async def _flush_once(self) -> None:
         for interview_id in list(self._pending):
@@ -187,19 +242,3 @@ class LiveMirror:
     async def _stored(self, key: str, seq: int) -> bool:
         found = await self._live.events_after(key, seq - 1, limit=1)
         return bool(found) and found[0].seq == seq
-
-    async def _set_degraded(self, degraded: bool, cause: BaseException | None = None) -> None:
-        async with self._flip:
-            if degraded == self._degraded:
-                return
-            self._degraded = degraded
-            if degraded:
-                if self._metrics is not None:
-                    self._metrics.count_error("redis")
-                log.warning(
-                    "Redis unreachable: buffering live writes",
-                    extra={"error": type(cause).__name__ if cause else None},
-                )
-            else:
-                log.info("Redis reachable again: live writes flushed")
-            await self._on_degraded(degraded)
