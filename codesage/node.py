@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from codesage.agents.embeddings import MiniLMEncoder
+from codesage.agents.llm import LLMInterviewAssistant, OpenAICompatibleLLM
+from codesage.agents.resume import resume_scrubber
 from codesage.agents.scoring import RubricScorer
 from codesage.agents.scoring_pool import ScoringPool
 from codesage.config.metrics import EventLoopLagMonitor, NodeMetrics
-from codesage.config.settings import IceServer
+from codesage.config.settings import IceServer, LanguageModelConfig
 from codesage.engine.ats import GreenhouseSettings
 from codesage.engine.ats_wiring import AtsIntegration, build_ats_integration
 from codesage.engine.bias_audit_report import BiasAuditReports
@@ -26,6 +29,12 @@ from codesage.engine.candidate_profiles import ResumeProfiler
 from codesage.engine.commands import Command
 from codesage.engine.event_log import EventSink, InterviewEventLog
 from codesage.engine.fan_out import FanOutSink
+from codesage.engine.language_model import (
+    ModelProbeWriter,
+    ModelResumeQuestions,
+    RecordCommand,
+    SecondOpinionReviewer,
+)
 from codesage.engine.loader import InterviewActorLoader
 from codesage.engine.ownership import InterviewLeases, NodeIdentity
 from codesage.engine.reports import InterviewReports
@@ -82,6 +91,41 @@ def use_one_torch_thread_per_job() -> None:
 
 
 @dataclass
+class LanguageModelServices:
+    """What the optional language model does in a node, and the HTTP session it uses."""
+
+    probes: ModelProbeWriter
+    resume_questions: ModelResumeQuestions
+    second_opinions: SecondOpinionReviewer
+    http: aiohttp.ClientSession
+
+    async def close(self) -> None:
+        """Abandon second opinions in progress and close the HTTP session."""
+        await self.second_opinions.close()
+        await self.http.close()
+
+
+async def connect_language_model(
+    config: LanguageModelConfig, record: RecordCommand, metrics: NodeMetrics
+) -> LanguageModelServices:
+    """The model's three uses in live interviews; answers are scrubbed before they leave."""
+    http = aiohttp.ClientSession()
+    llm = OpenAICompatibleLLM(
+        config.base_url, config.model, config.api_key, http, timeout=config.timeout_seconds
+    )
+    assistant = LLMInterviewAssistant(llm, await asyncio.to_thread(resume_scrubber))
+    timeout = config.timeout_seconds
+    return LanguageModelServices(
+        probes=ModelProbeWriter(assistant, timeout, metrics=metrics),
+        resume_questions=ModelResumeQuestions(
+            assistant, timeout, config.resume_questions, metrics=metrics
+        ),
+        second_opinions=SecondOpinionReviewer(assistant, timeout, record, metrics=metrics),
+        http=http,
+    )
+
+
+@dataclass
 class Node:
     """Everything one running node holds; `close` releases it in order."""
 
@@ -99,6 +143,7 @@ class Node:
     event_log: InterviewEventLog
     voice: VoiceConversations | None = None
     ats: AtsIntegration | None = None
+    language_model: LanguageModelServices | None = None
 
     async def close(self) -> None:
         """Stop voice and actors (their state is checkpointed), then webhooks, then pools."""
@@ -106,6 +151,8 @@ class Node:
         if self.voice is not None:
             await self.voice.close_all()
         await self.supervisor.stop_all()
+        if self.language_model is not None:
+            await self.language_model.close()
         await self.event_log.close()
         # After the actors: their last events are queued as deliveries before it stops.
         await self.dispatcher.stop()
@@ -131,6 +178,7 @@ async def build_node(
     identity: NodeIdentity | None = None,
     lease_ttl_seconds: float = 10.0,
     redis_prefix: str = "codesage:",
+    language_model: LanguageModelConfig | None = None,
 ) -> Node:
     """Wire a node on open `storage`; seeds the shipped templates."""
     # One registry per node: two nodes in one process (tests) never share counters.
@@ -174,18 +222,31 @@ async def build_node(
             ),
         )
         sinks.append(ats_integration.scorecards)
+
+    async def ask_actor(interview_id: uuid.UUID, command: Command) -> Any:
+        # Bound late: the supervisor is built below, after the event log it needs.
+        return await supervisor.ask(interview_id, command)
+
+    model = (
+        None
+        if language_model is None
+        else await connect_language_model(language_model, ask_actor, metrics)
+    )
     if voice is not None:
-
-        async def ask_actor(interview_id: uuid.UUID, command: Command) -> Any:
-            # Bound late: the supervisor is built below, after the event log it needs.
-            return await supervisor.ask(interview_id, command)
-
         voice_conversations = VoiceConversations(voice, ask_actor)
         sinks.append(voice_conversations)
     event_log = InterviewEventLog(
         journal, storage.live, FanOutSink(*sinks), notices=hub, metrics=metrics
     )
-    loader = InterviewActorLoader(interviews, templates, event_log, scoring, metrics=metrics)
+    loader = InterviewActorLoader(
+        interviews,
+        templates,
+        event_log,
+        scoring,
+        metrics=metrics,
+        probe_writer=None if model is None else model.probes,
+        score_listener=None if model is None else model.second_opinions,
+    )
     leases = InterviewLeases(
         storage.redis,
         identity or NodeIdentity.ephemeral(),
@@ -202,7 +263,7 @@ async def build_node(
         journal=journal,
         supervisor=supervisor,
         reports=reports,
-        profiler=ResumeProfiler(executor),
+        profiler=ResumeProfiler(executor, None if model is None else model.resume_questions),
         webhook_outbox=outbox,
     )
     demographics = DemographicsRepository(storage.pool)
@@ -252,6 +313,7 @@ async def build_node(
         event_log,
         voice_conversations,
         ats_integration,
+        model,
     )
 
 

@@ -89,6 +89,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                 voice=voice,
                 metrics=metrics,
                 ats=_greenhouse(settings),
+                language_model=settings.language_model(),
                 public_url=settings.public_url or _base_url(settings),
                 redis_url=urls.redis_url,
                 jwt_secret=settings.resolved_jwt_secret(),

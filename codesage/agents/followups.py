@@ -130,13 +130,34 @@ class FollowUpPlanner:
         self._rules = rules or FollowUpRules()
 
     def next_follow_up(
-        self, question: Question, score: AnswerScore, asked: Sequence[str]
+        self,
+        question: Question,
+        score: AnswerScore,
+        asked: Sequence[str],
+        *,
+        written: str | None = None,
     ) -> str | None:
-        """The probe to ask after this (cumulative) score, given probes already `asked`."""
-        if len(asked) >= self._max_per_question or not answer_is_vague(score, self._rules):
+        """The probe to ask after this (cumulative) score, given probes already `asked`.
+
+        The template's own probes come first; then `written` (a probe drafted elsewhere, for
+        instance by a language model), then the writer's.
+        """
+        if not self._wants_probe(score, asked):
             return None
         unused = [text for text in question.follow_ups if text not in asked]
         if unused:
             return unused[0]
+        if written and written.strip() and written.strip() not in asked:
+            return written.strip()
         probe = self._writer.write(question, score, asked)
         return probe if probe and probe not in asked else None
+
+    def needs_written_probe(
+        self, question: Question, score: AnswerScore, asked: Sequence[str]
+    ) -> bool:
+        """Whether the next probe has to be written because the template's are used up."""
+        unused = [text for text in question.follow_ups if text not in asked]
+        return self._wants_probe(score, asked) and not unused
+
+    def _wants_probe(self, score: AnswerScore, asked: Sequence[str]) -> bool:
+        return len(asked) < self._max_per_question and answer_is_vague(score, self._rules)

@@ -11,7 +11,7 @@ from codesage.agents.answer_score import AnswerScore, EvidenceSpan
 from codesage.agents.followups import FollowUpPlanner, FollowUpWriter
 from codesage.agents.hints import HintGiven, HintPolicy, InterviewMode
 from codesage.agents.irt import GradedItem
-from codesage.agents.template import InterviewTemplate, Rubric
+from codesage.agents.template import InterviewTemplate, Question, Rubric
 
 PromptKind = Literal["question", "follow_up", "closing"]
 CLOSING_TEXT = "Thank you, that was my last question. We will be in touch about the next steps."
@@ -44,6 +44,15 @@ class Prompt:
         return cls(
             cast(PromptKind, kind), None if question_id is None else str(question_id), data["text"]
         )
+
+
+@dataclass(frozen=True)
+class FollowUpRequest:
+    """A probe the session is about to write itself, for a drafter that can do better."""
+
+    question: Question
+    score: AnswerScore
+    asked: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -211,10 +220,11 @@ class InterviewSession:
         """The prompt whose answer still needs a score, if any."""
         return self._awaiting
 
-    def next_prompt(self, elapsed_s: float) -> Prompt | None:
+    def next_prompt(self, elapsed_s: float, *, written_probe: str | None = None) -> Prompt | None:
         """The next thing to say: pending prompt, ad-hoc question, probe, question or closing.
 
-        Returns None once the closing has been given.
+        `written_probe` is used when a probe is due that the template has no text for (see
+        `follow_up_request`). Returns None once the closing has been given.
         """
         if self._closed:
             return None
@@ -224,7 +234,7 @@ class InterviewSession:
             return self._issue_ad_hoc(self._ad_hoc_queue.pop(0))
         stop_reason = self._selector.stop_reason(elapsed_s)
         if stop_reason is not StopReason.TIME_BUDGET:
-            follow_up = self._due_follow_up()
+            follow_up = self._due_follow_up(written_probe)
             if follow_up is not None:
                 return self._issue(follow_up, scored=True)
         question = self._selector.choose_next(elapsed_s)
@@ -233,6 +243,20 @@ class InterviewSession:
             self._asked_order.append(question.id)
             return self._issue(Prompt("question", question.id, question.text), scored=True)
         return self._close(stop_reason or StopReason.ALL_COMPETENCIES_STOPPED)
+
+    def follow_up_request(self, elapsed_s: float) -> FollowUpRequest | None:
+        """The probe `next_prompt` would have to write itself now, or None if none is due."""
+        if self._closed or self._awaiting is not None or self._ad_hoc_queue:
+            return None
+        if self._selector.stop_reason(elapsed_s) is StopReason.TIME_BUDGET:
+            return None
+        context = self._probe_context()
+        if context is None:
+            return None
+        question, score, asked = context
+        if not self._follow_up_planner.needs_written_probe(question, score, asked):
+            return None
+        return FollowUpRequest(question, score, tuple(asked))
 
     def record_score(
         self, question_id: str, score: AnswerScore, is_follow_up: bool = False
@@ -337,7 +361,7 @@ class InterviewSession:
             hints=tuple(h for h in self._hints if h.question_id == question_id),
         )
 
-    def _due_follow_up(self) -> Prompt | None:
+    def _probe_context(self) -> tuple[Question, AnswerScore, list[str]] | None:
         last = self._last_prompt
         # Only probe the answer just given: after an ad-hoc question the moment has passed.
         if last is None or last.question_id is None or last.question_id in self._ad_hoc:
@@ -345,14 +369,19 @@ class InterviewSession:
         score = self._scores.get(last.question_id)
         if score is None:
             return None
-        asked = self._follow_ups.get(last.question_id, [])
-        text = self._follow_up_planner.next_follow_up(
-            self._template.question(last.question_id), score, asked
-        )
+        question = self._template.question(last.question_id)
+        return question, score, self._follow_ups.get(last.question_id, [])
+
+    def _due_follow_up(self, written_probe: str | None) -> Prompt | None:
+        context = self._probe_context()
+        if context is None:
+            return None
+        question, score, asked = context
+        text = self._follow_up_planner.next_follow_up(question, score, asked, written=written_probe)
         if text is None:
             return None
-        self._follow_ups[last.question_id] = [*asked, text]
-        return Prompt("follow_up", last.question_id, text)
+        self._follow_ups[question.id] = [*asked, text]
+        return Prompt("follow_up", question.id, text)
 
     def _issue_ad_hoc(self, question_id: str) -> Prompt:
         question = self._ad_hoc[question_id]

@@ -139,7 +139,9 @@ _COMMON_CAPITALISED = _wordset(
     "backend frontend fullstack devops devsecops sre fintech saas paas startup scaleup "
     "microservice microservices api apis app apps online website webapp ecommerce blockchain "
     "cybersecurity analytics dataset datasets pipeline pipelines middleware workflow workflows "
-    "dashboard dashboards chatbot frameworks toolkit runtime realtime opensource"
+    "dashboard dashboards chatbot frameworks toolkit runtime realtime opensource "
+    # Spoken answers open with fillers the lexicon does not know ("Hmm, it depends").
+    "hmm hm mm um umm uh uhh er erm ah oh okay ok yeah yep nope"
 )
 _PROPER_NOUN_TAGS = frozenset({"NNP", "NNPS"})
 _INFLECTIONS = ("ing", "ed", "es", "s", "ers", "er", "ly", "ment", "ments", "ation", "ations")

@@ -27,6 +27,7 @@ ERROR_KINDS = (
     "stt",
     "tts",
     "webhook",
+    "llm",
     "other",
 )
 WEBHOOK_OUTCOMES = ("delivered", "retrying", "gave_up")

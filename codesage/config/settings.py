@@ -38,6 +38,17 @@ class GreenhouseConfig:
     webhook_secret: str
 
 
+@dataclass(frozen=True)
+class LanguageModelConfig:
+    """The optional OpenAI-compatible model (secret unwrapped)."""
+
+    base_url: str
+    model: str
+    api_key: str | None
+    timeout_seconds: float
+    resume_questions: int
+
+
 class Settings(BaseSettings):
     """Everything a node needs to know, from `CODESAGE_*` variables (or keyword arguments)."""
 
@@ -84,6 +95,15 @@ class Settings(BaseSettings):
     )
     llm_model: str | None = Field(default=None, description="Model name for the optional LLM.")
     llm_api_key: SecretStr | None = Field(default=None, description="Key for the optional LLM.")
+    llm_timeout_seconds: float = Field(
+        default=6.0,
+        gt=0,
+        le=120,
+        description="Longest wait for the LLM; past it the interview goes on without it.",
+    )
+    llm_resume_questions: int = Field(
+        default=2, ge=0, le=5, description="Resume questions the LLM writes for each candidate."
+    )
     public_url: str | None = Field(
         default=None,
         description="The address candidates reach this service at (absolute join links).",
@@ -172,6 +192,20 @@ class Settings(BaseSettings):
             api_key=self.greenhouse_api_key.get_secret_value(),
             on_behalf_of=str(self.greenhouse_on_behalf_of),
             webhook_secret=self.greenhouse_webhook_secret.get_secret_value(),
+        )
+
+    def language_model(self) -> LanguageModelConfig | None:
+        """The optional LLM's settings, or None when CODESAGE_LLM_BASE_URL is unset."""
+        if self.llm_base_url is None:
+            return None
+        if self.llm_model is None:
+            raise SettingsError("CODESAGE_LLM_BASE_URL is set but not CODESAGE_LLM_MODEL")
+        return LanguageModelConfig(
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            api_key=None if self.llm_api_key is None else self.llm_api_key.get_secret_value(),
+            timeout_seconds=self.llm_timeout_seconds,
+            resume_questions=self.llm_resume_questions,
         )
 
     def resolved_jwt_secret(self) -> str:

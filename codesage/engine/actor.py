@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from codesage.agents.answer_score import AnswerScore
 from codesage.agents.hints import HintsNotAllowed
-from codesage.agents.interviewer import InterviewSession, Prompt
+from codesage.agents.interviewer import FollowUpRequest, InterviewSession, Prompt
 from codesage.agents.template import InterviewTemplate, Rubric
 from codesage.config.metrics import NodeMetrics
 from codesage.engine.actor_state import ACTIVE_PHASES, FINAL_PHASES, ActorState, CurrentPrompt
@@ -27,9 +27,11 @@ from codesage.engine.commands import (
     ObserverAction,
     PartialAnswer,
     PromptPlayed,
+    RecordSecondOpinion,
     Stop,
 )
 from codesage.engine.event_log import InterviewEventLog
+from codesage.engine.language_model import ScoredAnswer
 from codesage.engine.score_view import score_payload, summary_payload
 from codesage.storage.journal import InterviewEvent
 
@@ -56,6 +58,18 @@ class AsyncAnswerScorer(Protocol):
 
     def prepare(self, question: str, rubric: Rubric) -> None:
         """Start embedding the rubric of a question just asked (background, best effort)."""
+
+
+class ProbeWriter(Protocol):
+    """Writes a follow-up probe the template has no text for (None: use the rule-based one)."""
+
+    async def write(self, request: FollowUpRequest, answer: str) -> str | None: ...
+
+
+class ScoreListener(Protocol):
+    """Told of each answer once its score is committed (the optional second opinion)."""
+
+    def scored(self, answer: ScoredAnswer) -> None: ...
 
 
 class ActorCrashedError(Exception):
@@ -87,9 +101,13 @@ class InterviewActor:
         clock: Callable[[], float] = time.time,
         *,
         metrics: NodeMetrics | None = None,
+        probe_writer: ProbeWriter | None = None,
+        score_listener: ScoreListener | None = None,
     ):
         self.info = info
         self._metrics = metrics
+        self._probe_writer = probe_writer
+        self._score_listener = score_listener
         self._template = template
         self._session = session
         self._state = state
@@ -188,6 +206,8 @@ class InterviewActor:
             return await self._hint(command.prompt_id)
         if isinstance(command, ObserverAction):
             return await self._observer_action(command)
+        if isinstance(command, RecordSecondOpinion):
+            return await self._second_opinion(command)
         raise TypeError(f"unknown command {command!r}")
 
     # --- candidate -------------------------------------------------------------------------
@@ -321,8 +341,21 @@ class InterviewActor:
         self._state.pending_score_text = None
         self._emit("summary", summary_payload(self._template, self._session.summary()))
         if self._state.phase != "human_takeover":
-            self._advance()
+            self._advance(await self._written_probe(text))
         await self._commit()
+        if self._score_listener is not None:
+            self._score_listener.scored(
+                ScoredAnswer(self.info.id, prompt.prompt_id, question, text, score)
+            )
+
+    async def _written_probe(self, answer: str) -> str | None:
+        """A model-written probe when one is due that the template has no text for."""
+        if self._probe_writer is None:
+            return None
+        request = self._session.follow_up_request(self._state.elapsed(self._clock()))
+        if request is None:
+            return None
+        return await self._probe_writer.write(request, answer)
 
     async def _resume_pending_score(self) -> None:
         if self._state.pending_score_text is not None:
@@ -333,7 +366,7 @@ class InterviewActor:
         if self.info.mode != "practice":
             raise InterviewError("hints_not_allowed", "Hints are only offered in practice.", 403)
         prompt = self._require_answerable(prompt_id)
-        if prompt.question_id is None or prompt.question_id in self._state.injected_ids:
+        if prompt.question_id is None or prompt.kind in ("injected", "resume"):
             raise InterviewError("no_more_hints", "There are no hints for this question.")
         try:
             hint = self._session.request_hint(prompt.question_id)
@@ -350,6 +383,20 @@ class InterviewActor:
         self._emit("hint", payload)
         await self._commit()
         return {"hint": {"text": hint.text, "strength": hint.strength}}
+
+    async def _second_opinion(self, command: RecordSecondOpinion) -> dict[str, Any]:
+        # Recorded in any phase: the last answer's opinion usually arrives after the end.
+        self._emit(
+            "second_opinion",
+            {
+                "prompt_id": command.prompt_id,
+                "question_id": command.question_id,
+                "level": command.level,
+                "rationale": command.rationale,
+            },
+        )
+        await self._commit()
+        return {"seq": self._state.last_seq}
 
     # --- observers -------------------------------------------------------------------------
 
@@ -423,9 +470,10 @@ class InterviewActor:
 
     # --- plan ------------------------------------------------------------------------------
 
-    def _advance(self) -> None:
+    def _advance(self, written_probe: str | None = None) -> None:
         """Put the session's next prompt in front of the candidate, or close."""
-        prompt = self._session.next_prompt(self._state.elapsed(self._clock()))
+        elapsed = self._state.elapsed(self._clock())
+        prompt = self._session.next_prompt(elapsed, written_probe=written_probe)
         if prompt is None or prompt.kind == "closing":
             text = prompt.text if prompt else "Thank you, that is the end of the interview."
             self._issue_prompt("closing", None, text, competency=None, scored=False)
@@ -436,12 +484,14 @@ class InterviewActor:
     def _issue_from_session(self, prompt: Prompt) -> None:
         question_id = prompt.question_id
         injected = question_id in self._state.injected_ids
+        from_resume = question_id in self._state.resume_question_ids
+        from_template = question_id is not None and not (injected or from_resume)
         competency = None
-        if question_id is not None and not injected:
+        if question_id is not None and from_template:
             competency = self._template.question(question_id).competency
-        kind = "injected" if injected else prompt.kind
-        self._issue_prompt(kind, question_id, prompt.text, competency, scored=not injected)
-        if question_id is not None and not injected:
+        kind = "injected" if injected else "resume" if from_resume else prompt.kind
+        self._issue_prompt(kind, question_id, prompt.text, competency, scored=from_template)
+        if question_id is not None and from_template:
             question = self._template.question(question_id)
             self._scorer.prepare(question.text, question.rubric)
         if self._state.phase in ("questioning", "follow_up"):
@@ -450,7 +500,7 @@ class InterviewActor:
     def _issue_prompt(
         self, kind: str, question_id: str | None, text: str, competency: str | None, scored: bool
     ) -> None:
-        if kind in ("question", "injected"):
+        if kind in ("question", "injected", "resume"):
             self._state.number += 1
         self._state.prompt = CurrentPrompt(
             prompt_id=str(uuid.uuid4()),

@@ -16,7 +16,7 @@ class CurrentPrompt:
 
     prompt_id: str
     kind: str
-    """question, follow_up, injected or closing"""
+    """question, follow_up, injected (by a human), resume (model-written) or closing"""
     question_id: str | None
     text: str
     competency: str | None
@@ -49,6 +49,8 @@ class ActorState:
     answer_texts: dict[str, str] = field(default_factory=dict)
     """Per question, the original answer and its follow-up answers, scored together."""
     injected_ids: list[str] = field(default_factory=list)
+    resume_question_ids: list[str] = field(default_factory=list)
+    """Questions the language model wrote from the resume: asked first, never scored."""
     number: int = 0
     active_seconds: float = 0.0
     active_since: float | None = None

@@ -76,10 +76,28 @@ class ObserverAction:
 
 
 @dataclass(frozen=True)
+class RecordSecondOpinion:
+    """The optional language model's own rubric level for a scored answer (reviewers only)."""
+
+    prompt_id: str
+    question_id: str
+    level: int
+    rationale: str
+
+
+@dataclass(frozen=True)
 class Stop:
     """Ask the actor to finish its current command and stop (node shutdown)."""
 
 
 Command = (
-    Join | Consent | Answer | PartialAnswer | PromptPlayed | HintRequest | ObserverAction | Stop
+    Join
+    | Consent
+    | Answer
+    | PartialAnswer
+    | PromptPlayed
+    | HintRequest
+    | ObserverAction
+    | RecordSecondOpinion
+    | Stop
 )

@@ -9,7 +9,13 @@ from collections.abc import Callable
 from codesage.agents.interviewer import InterviewSession
 from codesage.agents.template import InterviewTemplate
 from codesage.config.metrics import NodeMetrics
-from codesage.engine.actor import AsyncAnswerScorer, InterviewActor, InterviewInfo
+from codesage.engine.actor import (
+    AsyncAnswerScorer,
+    InterviewActor,
+    InterviewInfo,
+    ProbeWriter,
+    ScoreListener,
+)
 from codesage.engine.actor_state import ActorState
 from codesage.engine.commands import InterviewError
 from codesage.engine.event_log import InterviewEventLog
@@ -29,8 +35,12 @@ class InterviewActorLoader:
         clock: Callable[[], float] = time.time,
         *,
         metrics: NodeMetrics | None = None,
+        probe_writer: ProbeWriter | None = None,
+        score_listener: ScoreListener | None = None,
     ):
         self._metrics = metrics
+        self._probe_writer = probe_writer
+        self._score_listener = score_listener
         self._interviews = interviews
         self._templates = templates
         self._event_log = event_log
@@ -60,6 +70,9 @@ class InterviewActorLoader:
                 priority_skills=skills,
             )
             state = ActorState(phase=record.state)
+            # Written by the language model when the interview was scheduled; asked first.
+            for text in profile.get("generated_questions", []):
+                state.resume_question_ids.append(session.inject_question(str(text)))
         info = InterviewInfo(
             id=record.id,
             mode=record.mode,
@@ -76,4 +89,6 @@ class InterviewActorLoader:
             self._scorer,
             self._clock,
             metrics=self._metrics,
+            probe_writer=self._probe_writer,
+            score_listener=self._score_listener,
         )

@@ -59,12 +59,24 @@ class InterviewReports:
 
 
 def scores_from_events(template: InterviewTemplate, events: list[InterviewEvent]) -> dict[str, Any]:
-    """The latest score of each question (a follow-up's replaces the first) and their totals."""
+    """The latest score of each question (a follow-up's replaces the first) and their totals.
+
+    Each answer carries the language model's `second_opinion` ({level, rationale}) or None.
+    """
     latest: dict[str, dict[str, Any]] = {}
+    opinions: dict[str, dict[str, Any]] = {}
     for event in events:
         if event.type == "score":
-            latest[event.payload["question_id"]] = event.payload
+            latest[event.payload["question_id"]] = dict(event.payload)
+        elif event.type == "second_opinion":
+            opinions[event.payload["prompt_id"]] = {
+                "level": event.payload["level"],
+                "rationale": event.payload["rationale"],
+            }
     answers = list(latest.values())
+    for answer in answers:
+        # Only an opinion on the answer as finally scored (a follow-up's replaces the first).
+        answer["second_opinion"] = opinions.get(answer["prompt_id"])
     rubric_levels = {
         q.id: [level.model_dump() for level in q.rubric.levels] for q in template.questions
     }

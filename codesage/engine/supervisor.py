@@ -122,14 +122,17 @@ class ActorSupervisor:
 
     async def stop(self, interview_id: uuid.UUID) -> None:
         """Let the actor finish its current command, stop it, and hand its lease back."""
-        actor = self._actors.pop(interview_id, None)
-        keeper = self._keepers.pop(interview_id, None)
-        if actor is not None and actor.task is not None and not actor.task.done():
-            with contextlib.suppress(ActorCrashedError):
-                await actor.ask(Stop())
-            await asyncio.wait({actor.task})
-        if keeper is not None:
-            await self._hand_back(interview_id, keeper)
+        # Under the load lock: a command arriving meanwhile waits for the lease to be handed
+        # back, then loads the interview afresh, instead of finding its own lease still held.
+        async with self._locks.setdefault(interview_id, asyncio.Lock()):
+            actor = self._actors.pop(interview_id, None)
+            keeper = self._keepers.pop(interview_id, None)
+            if actor is not None and actor.task is not None and not actor.task.done():
+                with contextlib.suppress(ActorCrashedError):
+                    await actor.ask(Stop())
+                await asyncio.wait({actor.task})
+            if keeper is not None:
+                await self._hand_back(interview_id, keeper)
 
     async def drain(self, grace_s: float) -> list[uuid.UUID]:
         """Refuse new work, stop every actor and release its lease within `grace_s`.

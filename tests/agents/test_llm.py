@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
 import pytest
@@ -22,49 +19,15 @@ from codesage.agents.llm import (
 from codesage.agents.pii import PiiScrubber
 from codesage.agents.resume import ResumeProfile
 from codesage.agents.template import Competency, Rubric, RubricLevel
+from tests.fake_openai import FakeOpenAI, start_fake_openai
 
 MODEL = "interview-model-7b"
 API_KEY = "test-key-123"
 
 
-@dataclass
-class FakeOpenAI:
-    """What the fake server was sent, and the replies it gives in turn: (status, body)."""
-
-    replies: list[tuple[int, str]] = field(default_factory=list)
-    received: list[dict[str, Any]] = field(default_factory=list)
-    authorizations: list[str | None] = field(default_factory=list)
-    stall: asyncio.Event | None = None
-
-    def answer_with(self, content: str) -> None:
-        message = {"role": "assistant", "content": content}
-        self.replies.append((200, json.dumps({"choices": [{"index": 0, "message": message}]})))
-
-    def sent_text(self) -> str:
-        return "\n".join(m["content"] for request in self.received for m in request["messages"])
-
-
-FAKE_KEY = web.AppKey("fake", FakeOpenAI)
-
-
-async def chat_completions(request: web.Request) -> web.Response:
-    fake = request.app[FAKE_KEY]
-    fake.received.append(await request.json())
-    fake.authorizations.append(request.headers.get("Authorization"))
-    if fake.stall is not None:
-        await fake.stall.wait()  # never set: the client's timeout must end the call
-    status, body = fake.replies.pop(0)
-    return web.Response(status=status, text=body, content_type="application/json")
-
-
 @pytest.fixture
 async def fake_server(aiohttp_server: AiohttpServer) -> tuple[FakeOpenAI, str]:
-    fake = FakeOpenAI()
-    app = web.Application()
-    app[FAKE_KEY] = fake
-    app.router.add_post("/v1/chat/completions", chat_completions)
-    server = await aiohttp_server(app)
-    return fake, str(server.make_url("/v1"))
+    return await start_fake_openai(aiohttp_server)
 
 
 @pytest.fixture
