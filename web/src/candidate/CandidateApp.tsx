@@ -7,6 +7,7 @@ import { InterviewScreen } from "./InterviewScreen";
 import { linkErrorText } from "./linkErrors";
 import { requestMedia, stopStream } from "./media";
 import { MessageScreen } from "./MessageScreen";
+import { ReconnectingBanner } from "./ReconnectingBanner";
 import { canAnswer, currentCaption, currentSpokenAnswer, isFinished } from "./session";
 import { useCandidateSocket } from "./useCandidateSocket";
 import { useVoice } from "./useVoice";
@@ -105,16 +106,7 @@ export function CandidateApp() {
 
   const banner =
     connection === "reconnecting" ? (
-      <div className="banner" role="status" data-testid="reconnecting">
-        Connection lost, reconnecting… Your draft is kept.
-      </div>
-    ) : connection === "closed" ? (
-      <div className="banner" role="alert">
-        The server closed the connection.{" "}
-        <button type="button" onClick={live.retry}>
-          Reconnect
-        </button>
-      </div>
+      <ReconnectingBanner attempts={live.reconnectAttempts} onRetry={live.retry} />
     ) : error ? (
       <div className="banner" role="alert">
         {error.message}

@@ -23,6 +23,11 @@ export function linkErrorText(error: ApiErrorBody | null): { title: string; body
         title: "This link does not open an interview",
         body: "The link is not an interview invitation, or not for this interview. Please ask the person who sent it for the right link.",
       };
+    case "not_found":
+      return {
+        title: "This interview could not be found",
+        body: "The link may be for an interview that was cancelled or removed. Please ask the person who sent it for a new link.",
+      };
     default:
       return {
         title: "The interview could not be opened",

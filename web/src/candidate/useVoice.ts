@@ -44,6 +44,9 @@ export interface Voice {
 /**
  * One RTCPeerConnection per join while a microphone stream is given: offer after the join,
  * play the agent's voice, close on disconnect, end of the interview or when the stream goes.
+ * A re-join may be on another node (the owner died, or the interview moved): the old peer's
+ * media ended with it, so every join closes the old peer and offers a new one, over the socket
+ * of that join (`signal` always emits on the current one).
  */
 export function useVoice({ stream, connected, joinCount, finished, signal, iceServers }: VoiceOptions): Voice {
   const [status, setStatus] = useState<VoiceStatus>("off");

@@ -5,14 +5,36 @@ export type Namespace = "/candidate" | "/observer";
 
 export const ACK_TIMEOUT_MS = 10_000;
 
-/** Opens a namespace on this origin over websocket only, with the token in the handshake auth. */
-export function connect(namespace: Namespace, token: string): Socket {
-  return io(namespace, {
+export interface ConnectOptions {
+  /** Another node's origin (`https://node-2.example.com`); null or absent: this page's origin. */
+  origin?: string | null;
+  /** Socket.IO's path on that origin; absent: its default, `/socket.io`. */
+  path?: string;
+  /**
+   * false: the caller reconnects by itself (the candidate app asks which node owns the
+   * interview first). Such a socket gets a manager of its own, so that a later connection to
+   * the same URL never reuses one that is closing.
+   */
+  reconnection?: boolean;
+  /** How long opening the connection may take (socket.io's default: 20 s). */
+  timeout?: number;
+}
+
+/**
+ * Opens a namespace over websocket only, with the token in the handshake auth: on this origin,
+ * or on `options.origin` (a node's own address).
+ */
+export function connect(namespace: Namespace, token: string, options: ConnectOptions = {}): Socket {
+  const reconnection = options.reconnection ?? true;
+  return io(options.origin ? `${options.origin}${namespace}` : namespace, {
     transports: ["websocket"],
     auth: { token },
-    reconnection: true,
+    reconnection,
     reconnectionDelay: 500,
     reconnectionDelayMax: 5_000,
+    forceNew: !reconnection,
+    ...(options.path ? { path: options.path } : {}),
+    ...(options.timeout ? { timeout: options.timeout } : {}),
   });
 }
 
