@@ -86,6 +86,8 @@ function ItemView({ item, current }: { item: TranscriptItem; current: boolean })
         <AnswerScore score={item.score} testId="score-level" />
       ) : item.answer && item.prompt.kind === "injected" ? (
         <p className="muted">Not scored (asked by the interviewer).</p>
+      ) : item.answer && item.prompt.kind === "resume" ? (
+        <p className="muted">Not scored (a resume question written by the language model).</p>
       ) : item.answer ? (
         <p className="muted">Scoring…</p>
       ) : null}

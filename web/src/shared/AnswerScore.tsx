@@ -26,6 +26,12 @@ export function AnswerScore({ score, testId, showIndicators = true }: Props) {
           </span>
         </p>
       )}
+      {score.second_opinion ? (
+        <p className="second-opinion" data-testid="second-opinion" data-level={score.second_opinion.level}>
+          <strong>Second opinion (language model): level {score.second_opinion.level}.</strong>{" "}
+          {score.second_opinion.rationale} <span className="muted">Advisory: the level above is the score.</span>
+        </p>
+      ) : null}
       {showIndicators && (score.matched_indicators.length > 0 || score.missing_indicators.length > 0) ? (
         <div className="indicators">
           {score.matched_indicators.length > 0 ? (

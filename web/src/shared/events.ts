@@ -11,6 +11,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set<EventType>([
   "observer_action",
   "note",
   "summary",
+  "second_opinion",
   "ended",
 ]);
 

@@ -67,6 +67,7 @@ const KIND_LABELS: Record<string, string> = {
   question: "Question",
   follow_up: "Follow-up",
   injected: "Asked by a human interviewer",
+  resume: "About the resume (written by the language model, not scored)",
   closing: "Closing",
 };
 

@@ -26,6 +26,18 @@ describe("applyWatchEvents", () => {
     expect(answered.lastSeq).toBe(6);
   });
 
+  it("attaches a second opinion to the score it comments on", () => {
+    const opinion = { prompt_id: "p1", question_id: "q-p1", level: 2, rationale: "No trade-off named." };
+    const state = applyWatchEvents(emptyWatchState, [
+      ev(1, "prompt", prompt("p1", 1)),
+      ev(2, "answer_final", { prompt_id: "p1", text: "A cache.", source: "typed" }),
+      ev(3, "score", score("p1")),
+      ev(4, "second_opinion", opinion),
+    ]);
+    expect(currentItem(state)?.score?.level).toBe(4);
+    expect(currentItem(state)?.score?.second_opinion).toEqual({ level: 2, rationale: "No trade-off named." });
+  });
+
   it("ignores a late partial after the final answer", () => {
     const state = applyWatchEvents(emptyWatchState, [
       ev(1, "prompt", prompt("p1")),

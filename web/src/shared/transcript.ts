@@ -197,6 +197,13 @@ export function applyWatchEvent(state: WatchState, raw: RawEvent): WatchState {
           { seq: event.seq, at, kind: "action", action: event.payload.action, by: event.payload.by },
         ],
       };
+    case "second_opinion": {
+      const { level, rationale } = event.payload;
+      return updateItem(next, event.payload.prompt_id, at, (item) =>
+        // It arrives after the score it comments on; without that score there is nothing to show.
+        item.score ? { ...item, score: { ...item.score, second_opinion: { level, rationale } } } : item,
+      );
+    }
     case "summary":
       return { ...next, summary: normalizeSummary(event.payload) };
     case "ended":

@@ -94,6 +94,11 @@ export interface RubricView {
   reference_answer?: string | null;
 }
 
+export interface SecondOpinionView {
+  level: number;
+  rationale: string;
+}
+
 export interface AnswerScoreView {
   prompt_id: string;
   question_id: string;
@@ -111,6 +116,8 @@ export interface AnswerScoreView {
   /** Not in the contract table; shown when the server includes it (either form). */
   rubric?: RubricView | null;
   rubric_levels?: RubricLevel[];
+  /** The optional language model's own level, advisory; only in reports, null when none. */
+  second_opinion?: SecondOpinionView | null;
 }
 
 export interface CompetencyScore {
@@ -146,7 +153,7 @@ export interface Scores {
 
 export type Summary = Omit<Scores, "answers">;
 
-export type PromptKind = "question" | "follow_up" | "injected" | "closing";
+export type PromptKind = "question" | "follow_up" | "injected" | "resume" | "closing";
 
 export interface PromptPayload {
   prompt_id: string;
@@ -197,6 +204,8 @@ export interface EventPayloads {
   observer_action: { action: ObserverAction; by: string };
   note: { text: string; by: string };
   summary: Summary;
+  /** Observers only: the optional language model's own level for a scored answer. */
+  second_opinion: { prompt_id: string; question_id: string } & SecondOpinionView;
   ended: { reason: string };
 }
 
