@@ -1,4 +1,4 @@
-"""`codesage doctor`: check Postgres, Redis, model files, data folder and port; say how to fix."""
+"""`codesage doctor`: check the data folder, Postgres, Redis, models, the optional LLM and port."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from codesage.agents.llm import LLMError, OpenAICompatibleLLM
 from codesage.cli.serve import cli_overrides
 from codesage.config import Settings, SettingsError, load_settings
 from codesage.config.model_files import required_models
@@ -65,6 +67,7 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
     results.append(await check_postgres(settings))
     results.append(await check_redis(settings))
     results.extend(check_models(settings))
+    results.append(await check_language_model(settings))
     results.append(check_port(settings.host, settings.port))
     return results
 
@@ -138,6 +141,31 @@ async def check_redis(settings: Settings) -> CheckResult:
     finally:
         await client.aclose()
     return CheckResult("redis", True, f"{where} answers PING")
+
+
+async def check_language_model(settings: Settings) -> CheckResult:
+    """The optional LLM answers one short chat, or is not configured (that is fine)."""
+    try:
+        config = settings.language_model()
+    except SettingsError as exc:
+        return CheckResult("language model", False, str(exc), "set the variable named above")
+    if config is None:
+        return CheckResult("language model", True, "not configured (optional)")
+    async with aiohttp.ClientSession() as session:
+        llm = OpenAICompatibleLLM(
+            config.base_url, config.model, config.api_key, session, config.timeout_seconds
+        )
+        try:
+            await llm.complete([{"role": "user", "content": "Reply with the word OK."}])
+        except LLMError as exc:
+            return CheckResult(
+                "language model",
+                False,
+                str(exc),
+                "check CODESAGE_LLM_BASE_URL, CODESAGE_LLM_MODEL and CODESAGE_LLM_API_KEY, or "
+                "unset CODESAGE_LLM_BASE_URL: interviews work without a model",
+            )
+    return CheckResult("language model", True, f"{config.model} at {config.base_url} answers")
 
 
 def check_models(settings: Settings) -> list[CheckResult]:

