@@ -271,7 +271,15 @@ async def build_node(
         tokens=tokens, demographics=demographics, reports=BiasAuditReports(demographics, templates)
     )
     sockets = SocketDependencies(
-        tokens, supervisor, journal, interviews, storage.live, voice=voice_conversations
+        tokens,
+        supervisor,
+        journal,
+        interviews,
+        storage.live,
+        voice=voice_conversations,
+        ice_servers=()
+        if voice is None
+        else tuple(server.model_dump(exclude_none=True) for server in voice.ice_servers),
     )
     app = create_app(
         storage.health,

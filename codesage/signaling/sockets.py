@@ -62,6 +62,8 @@ class SocketDependencies:
     interviews: InterviewRepository
     live: LiveStateStore
     voice: VoiceConversations | None = None
+    ice_servers: tuple[dict[str, Any], ...] = ()
+    """STUN/TURN servers for the browser's peer (`RTCIceServer` form), sent with every join."""
 
 
 def _principal_from(auth: Any, tokens: TokenVerifier) -> Principal:
@@ -158,9 +160,12 @@ class CandidateNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 types=candidate_event_types(snapshot["mode"]),
             )
             draft = await self._draft(key, snapshot)
+            # The browser's peer needs the node's TURN servers to meet it from behind a NAT;
+            # `voice` false tells it not to ask for the microphone at all.
+            voice = {"voice": self._deps.voice is not None, "ice_servers": self._deps.ice_servers}
             return {
                 "ok": True,
-                "snapshot": {**snapshot, "draft": draft},
+                "snapshot": {**snapshot, "draft": draft, **voice},
                 "events": [e.to_json() for e in events],
             }
 

@@ -226,6 +226,8 @@ async def test_a_whole_typed_interview_with_an_observer_watching(
     assert snapshot["state"] == "waiting" and snapshot["prompt"] is None
     assert snapshot["draft"] == "" and snapshot["template_title"] == template.title
     assert snapshot["notice"]["ai"] and snapshot["notice"]["scoring"]
+    # This node serves typed interviews only: the browser must not ask for the microphone.
+    assert snapshot["voice"] is False and snapshot["ice_servers"] == []
     assert [e["type"] for e in joined["events"]] == ["state_changed"]
     candidate_seen = list(joined["events"])
 

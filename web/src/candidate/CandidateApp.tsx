@@ -74,9 +74,10 @@ export function CandidateApp() {
   const onConsent = useCallback(async (): Promise<string | null> => {
     const ack = await consent();
     if (!ack.ok) return `The interview could not start: ${ack.error.message}`;
-    setStep("device");
+    // A typed-only server: no device check, no microphone asked for.
+    setStep(live.voiceAvailable ? "device" : "interview");
     return null;
-  }, [consent]);
+  }, [consent, live.voiceAvailable]);
 
   if (!token) {
     const text = linkErrorText({ code: "missing_token", message: "" });
@@ -132,7 +133,7 @@ export function CandidateApp() {
   } else if (step === "device") {
     screen = <DeviceCheck onContinue={onDeviceChoice} />;
   } else {
-    const voicePanel = (
+    const voicePanel = !live.voiceAvailable ? null : (
       <VoicePanel
         active={media !== null}
         voice={voice}

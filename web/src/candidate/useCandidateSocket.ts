@@ -36,6 +36,8 @@ export interface CandidateConnection {
   joinCount: number;
   /** ICE servers from the join snapshot (optional; none when the server is on the same host). */
   iceServers: IceServerConfig[];
+  /** False once a join says this server takes typed answers only (no microphone asked for). */
+  voiceAvailable: boolean;
   /** `rtc_offer` and `rtc_ice`: stable for the hook's lifetime (they use the current socket). */
   voiceSignal: VoiceSignal;
   rtcHangup: () => Promise<Ack>;
@@ -65,6 +67,7 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
     joinCount: 0,
   });
   const [iceServers, setIceServers] = useState<IceServerConfig[]>([]);
+  const [voiceAvailable, setVoiceAvailable] = useState(true);
   const linkRef = useRef<CandidateLink | null>(null);
 
   useEffect(() => {
@@ -85,6 +88,7 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
           });
           joinCount += 1;
           setServerDraft({ promptId: snapshot.prompt?.prompt_id ?? null, text: snapshot.draft ?? "", joinCount });
+          setVoiceAvailable(snapshot.voice !== false);
           if (Array.isArray(snapshot.ice_servers)) {
             const servers = snapshot.ice_servers;
             setIceServers((current) => (JSON.stringify(current) === JSON.stringify(servers) ? current : servers));
@@ -153,6 +157,7 @@ export function useCandidateSocket(token: string | null): CandidateConnection {
     serverDraft,
     joinCount: serverDraft.joinCount,
     iceServers,
+    voiceAvailable,
     voiceSignal,
     rtcHangup,
     endTurn,

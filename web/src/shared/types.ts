@@ -265,8 +265,10 @@ export interface CandidateSnapshot {
   notice: CandidateNotice;
   /** Optional: the current prompt was already answered. */
   answered?: boolean;
-  /** Optional, not in the contract: ICE servers for the voice peer (none: same host). */
+  /** ICE (STUN/TURN) servers for the voice peer; none: browser and server meet directly. */
   ice_servers?: IceServerConfig[];
+  /** False when the server takes typed answers only. */
+  voice?: boolean;
 }
 
 /** An ICE server as RTCPeerConnection takes it (`{urls, username?, credential?}`). */
