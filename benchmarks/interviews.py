@@ -681,14 +681,25 @@ def free_port() -> int:
 
 
 class EmbeddedServer:
-    """`python -m codesage serve` on a temporary data folder (embedded Postgres and Redis)."""
+    """`python -m codesage serve` on a temporary data folder (embedded Postgres and Redis).
 
-    def __init__(self, port: int, workdir: Path, source: Path = ROOT) -> None:
+    `env` is applied over this environment, from which CODESAGE_DATABASE_URL, _REDIS_URL and
+    _JWT_SECRET are removed first: it may name shared stores, a secret, a node id..."""
+
+    def __init__(
+        self,
+        port: int,
+        workdir: Path,
+        source: Path = ROOT,
+        *,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = port
         self.source = source
         self.data_dir = workdir / "data"
         self.log_path = workdir / "server.log"
         self.url = f"http://127.0.0.1:{port}"
+        self.env = dict(env or {})
         self.process: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 180.0) -> None:
@@ -699,6 +710,8 @@ class EmbeddedServer:
             )
         for name in ("CODESAGE_DATABASE_URL", "CODESAGE_REDIS_URL", "CODESAGE_JWT_SECRET"):
             env.pop(name, None)
+        env.update(self.env)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -739,7 +752,15 @@ class EmbeddedServer:
                 )
 
     def jwt_secret(self) -> str:
-        return (self.data_dir / "jwt_secret").read_text().strip()
+        return self.env.get("CODESAGE_JWT_SECRET") or (
+            (self.data_dir / "jwt_secret").read_text().strip()
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no drain, no lease release (a crashed node)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
