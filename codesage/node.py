@@ -176,7 +176,7 @@ async def build_node(
     ats: GreenhouseSettings | None = None,
     public_url: str = "http://localhost:8080",
     identity: NodeIdentity | None = None,
-    lease_ttl_seconds: float = 10.0,
+    lease_ttl_seconds: float = 4.0,
     redis_prefix: str = "codesage:",
     language_model: LanguageModelConfig | None = None,
 ) -> Node:

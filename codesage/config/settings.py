@@ -125,8 +125,11 @@ class Settings(BaseSettings):
         default=None,
         description="URL that reaches this node itself; default CODESAGE_PUBLIC_URL or host:port.",
     )
+    # 4 s keeps the promise that a candidate resumes within 5 s of a node dying (the lease
+    # outlives its last renewal by 2/3 to 3/3 of it); the cost is a Redis call per live
+    # interview every 1.3 s. Measured: benchmarks/failover.py, docs/performance.md.
     lease_ttl_seconds: float = Field(
-        default=10.0,
+        default=4.0,
         ge=1,
         le=300,
         description="Interview ownership lease; a dead node's interviews move after this long.",
