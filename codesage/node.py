@@ -188,7 +188,6 @@ async def build_node(
         metrics.stt_queue_length.set_function(lambda: voice.speech_pool.queue_length)
     templates = TemplateRepository(storage.pool)
     interviews = InterviewRepository(storage.pool)
-    journal = InterviewJournal(storage.pool)
     await seed_templates(templates)
     if scorer is None:
         use_one_torch_thread_per_job()
@@ -204,6 +203,7 @@ async def build_node(
         webhooks, DispatcherSettings(), on_outcome=_webhook_outcome_counter(metrics)
     )
     outbox = WebhookOutbox(webhooks, interviews, dispatcher.wake)
+    journal = InterviewJournal(storage.pool, commit_hooks=[outbox.enqueue_committed])
     reports = InterviewReports(journal, templates)
     voice_conversations = None
     sinks: list[EventSink] = [hub, outbox]

@@ -105,9 +105,12 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
 
 
 class WebhookOutbox:
-    """An `EventSink` that queues webhook deliveries for the interview events that map to one.
+    """Queues webhook deliveries for the interview events that map to one.
 
-    Only identifiers and states leave: the candidate is a UUID, never personal data.
+    `enqueue_committed` is a journal commit hook: deliveries are written in the events' own
+    transaction, so a node dying right after a commit cannot lose them. As an `EventSink` it
+    only wakes the dispatcher once that transaction is committed. Only identifiers and states
+    leave: the candidate is a UUID, never personal data.
     """
 
     def __init__(
@@ -120,25 +123,23 @@ class WebhookOutbox:
         self._interviews = interviews
         self._on_enqueued = on_enqueued
 
-    async def publish(self, interview_id: uuid.UUID, mode: str, event: InterviewEvent) -> None:
-        """Queue the webhooks `event` implies; a storage failure is logged, never raised.
-
-        The event is already committed, so failing here must not fail the interview command.
-        """
-        mapped = webhook_events_for(event)
+    async def enqueue_committed(
+        self, connection: asyncpg.Connection, interview_id: uuid.UUID, events: list[InterviewEvent]
+    ) -> None:
+        """Queue, inside the journal's transaction, the webhooks that `events` imply."""
+        mapped = [(event, *webhook) for event in events for webhook in webhook_events_for(event)]
         if not mapped:
             return
-        try:
-            record = await self._interviews.get(interview_id)
-            if record is None:
-                return
-            for event_type, extra in mapped:
-                await self._enqueue(event_type, record, event.at, extra)
-        except _STORAGE_ERRORS as exc:
-            log.error(
-                "webhook enqueue failed; the event is not sent",
-                extra={"interview_id": str(interview_id), "error": type(exc).__name__},
-            )
+        record = await self._interviews.get(interview_id, connection=connection)
+        if record is None:
+            return
+        for event, event_type, extra in mapped:
+            await self._enqueue(event_type, record, event.at, extra, connection=connection)
+
+    async def publish(self, interview_id: uuid.UUID, mode: str, event: InterviewEvent) -> None:
+        """Wake the dispatcher for the deliveries the event's commit queued."""
+        if webhook_events_for(event):
+            self._on_enqueued()
 
     async def interview_scheduled(self, record: InterviewRecord) -> None:
         """Queue `interview.scheduled` (call after creating one); failures are logged only.
@@ -156,7 +157,13 @@ class WebhookOutbox:
             )
 
     async def _enqueue(
-        self, event_type: str, record: InterviewRecord, at: datetime, extra: dict[str, Any]
+        self,
+        event_type: str,
+        record: InterviewRecord,
+        at: datetime,
+        extra: dict[str, Any],
+        *,
+        connection: asyncpg.Connection | None = None,
     ) -> None:
         payload = {
             "type": event_type,
@@ -169,7 +176,11 @@ class WebhookOutbox:
                 **extra,
             },
         }
-        if await self._webhooks.enqueue(event_type, payload, interview_id=record.id):
+        queued = await self._webhooks.enqueue(
+            event_type, payload, interview_id=record.id, connection=connection
+        )
+        # Inside a transaction the rows are not visible yet: `publish` wakes after the commit.
+        if queued and connection is None:
             self._on_enqueued()
 
 

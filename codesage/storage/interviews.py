@@ -108,9 +108,12 @@ class InterviewRepository:
         assert record is not None
         return record
 
-    async def get(self, interview_id: uuid.UUID) -> InterviewRecord | None:
-        """The interview, if it exists."""
-        row = await self._pool.fetchrow(_SELECT + " WHERE i.id = $1", interview_id)
+    async def get(
+        self, interview_id: uuid.UUID, *, connection: asyncpg.Connection | None = None
+    ) -> InterviewRecord | None:
+        """The interview, if it exists (read on `connection` inside its transaction, if given)."""
+        reader = self._pool if connection is None else connection
+        row = await reader.fetchrow(_SELECT + " WHERE i.id = $1", interview_id)
         return None if row is None else _record(row)
 
     async def list(

@@ -7,6 +7,7 @@ actor checkpoint never disagree, whatever dies in between.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,11 +49,16 @@ class InterviewEvent:
         return datetime.now(UTC)
 
 
+CommitHook = Callable[[asyncpg.Connection, uuid.UUID, "list[InterviewEvent]"], Awaitable[None]]
+"""More writes that must land with the events or not at all (e.g. webhook deliveries)."""
+
+
 class InterviewJournal:
     """Appends events with their projections and checkpoint; reads events back in order."""
 
-    def __init__(self, pool: asyncpg.Pool):
+    def __init__(self, pool: asyncpg.Pool, *, commit_hooks: Sequence[CommitHook] = ()):
         self._pool = pool
+        self._commit_hooks = tuple(commit_hooks)
 
     async def commit(
         self,
@@ -97,6 +103,8 @@ class InterviewJournal:
                 events[-1].at,
                 list(FINAL_STATES),
             )
+            for hook in self._commit_hooks:
+                await hook(connection, interview_id, events)
 
     async def events_after(
         self,

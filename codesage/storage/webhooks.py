@@ -127,14 +127,21 @@ class WebhookRepository:
     # --- the queue -------------------------------------------------------------------------
 
     async def enqueue(
-        self, event_type: str, payload: dict[str, Any], *, interview_id: uuid.UUID | None
+        self,
+        event_type: str,
+        payload: dict[str, Any],
+        *,
+        interview_id: uuid.UUID | None,
+        connection: asyncpg.Connection | None = None,
     ) -> int:
         """Queue one delivery per active subscription to `event_type`; the number queued.
 
         An interview's event type is queued at most once per subscription, so enqueueing the
-        same interview event again (a retried sink call) adds nothing.
+        same interview event again (a retried sink call) adds nothing. With `connection`, the
+        rows are written in its transaction.
         """
-        rows = await self._pool.fetch(
+        writer = self._pool if connection is None else connection
+        rows = await writer.fetch(
             "INSERT INTO webhook_deliveries (id, subscription_id, interview_id, event_type, "
             "payload) "
             "SELECT gen_random_uuid(), s.id, $1, $2, $3 FROM webhook_subscriptions s "

@@ -215,7 +215,8 @@ async def engine(
     interviews = InterviewRepository(storage.pool)
     await seed_templates(templates)
     outbox = WebhookOutbox(webhooks, interviews, dispatcher.wake)
-    event_log = InterviewEventLog(InterviewJournal(storage.pool), storage.live, FanOut(outbox))
+    journal = InterviewJournal(storage.pool, commit_hooks=[outbox.enqueue_committed])
+    event_log = InterviewEventLog(journal, storage.live, FanOut(outbox))
     scoring = ScoringPool(rubric_scorer, max_workers=2)
     supervisor = ActorSupervisor(InterviewActorLoader(interviews, templates, event_log, scoring))
     yield Engine(templates, interviews, supervisor), outbox
@@ -255,8 +256,12 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     assert len({round(d, 6) for d in delays}) == len(delays), "jittered"
 
 
-def _event(seq: int, event_type: str, payload: dict[str, Any]) -> InterviewEvent:
-    return InterviewEvent(uuid.uuid4(), seq, event_type, payload, InterviewEvent.now())
+def _event(
+    seq: int, event_type: str, payload: dict[str, Any], interview_id: uuid.UUID | None = None
+) -> InterviewEvent:
+    return InterviewEvent(
+        interview_id or uuid.uuid4(), seq, event_type, payload, InterviewEvent.now()
+    )
 
 
 def test_interview_events_map_to_webhook_types() -> None:
@@ -337,7 +342,10 @@ async def _template(node: Engine) -> InterviewTemplate:
 # --- outages, retries, order --------------------------------------------------------------
 
 
-async def _publish_lifecycle(outbox: WebhookOutbox, record: InterviewRecord) -> None:
+async def _commit_lifecycle(
+    storage: Storage, outbox: WebhookOutbox, record: InterviewRecord
+) -> None:
+    """Commit a whole interview's state events as an actor would, then fan them out."""
     await outbox.interview_scheduled(record)
     events = [
         ("state_changed", {"state": "waiting", "previous": "scheduled"}),
@@ -347,15 +355,60 @@ async def _publish_lifecycle(outbox: WebhookOutbox, record: InterviewRecord) -> 
         ("state_changed", {"state": "questioning", "previous": "follow_up"}),
         ("ended", {"reason": "completed"}),
     ]
-    for seq, (event_type, payload) in enumerate(events, start=1):
-        event = InterviewEvent(record.id, seq, event_type, payload, InterviewEvent.now())
+    committed = [
+        InterviewEvent(record.id, seq, event_type, payload, InterviewEvent.now())
+        for seq, (event_type, payload) in enumerate(events, start=1)
+    ]
+    journal = InterviewJournal(storage.pool, commit_hooks=[outbox.enqueue_committed])
+    await journal.commit(record.id, committed, state="done", checkpoint={})
+    for event in committed:
         await outbox.publish(record.id, record.mode, event)
 
 
 LIFECYCLE = ["interview.scheduled", "interview.started", "interview.completed", "report.ready"]
 
 
+async def test_deliveries_are_written_with_their_events_or_not_at_all(
+    storage: Storage,
+    webhooks: WebhookRepository,
+    dispatcher: WebhookDispatcher,
+    receiver: tuple[Receiver, TestServer],
+) -> None:
+    subscription = await subscribe(webhooks, receiver, types=["interview.started"])
+    interviews = InterviewRepository(storage.pool)
+    templates = TemplateRepository(storage.pool)
+    await seed_templates(templates)
+    template = await templates.latest("backend-python")
+    assert template is not None
+    outbox = WebhookOutbox(webhooks, interviews, dispatcher.wake)
+    started = {"state": "questioning", "previous": "consent"}
+
+    async def node_dies(*_: Any) -> None:
+        raise ConnectionResetError("the node died mid-commit")
+
+    failing = InterviewJournal(storage.pool, commit_hooks=[outbox.enqueue_committed, node_dies])
+    first = await interviews.create(template.id, "real")
+    with pytest.raises(ConnectionResetError):
+        await failing.commit(
+            first.id, [_event(1, "state_changed", started, first.id)], state="questioning",
+            checkpoint={},
+        )  # fmt: skip
+    assert await failing.events_after(first.id) == []
+    assert await webhooks.list_deliveries(subscription) == []
+
+    # No sink is called here: the commit alone queues the delivery, as a node that dies right
+    # after committing would have left it.
+    journal = InterviewJournal(storage.pool, commit_hooks=[outbox.enqueue_committed])
+    await journal.commit(
+        first.id, [_event(1, "state_changed", started, first.id)], state="questioning",
+        checkpoint={},
+    )  # fmt: skip
+    (queued,) = await webhooks.list_deliveries(subscription)
+    assert queued.event_type == "interview.started"
+
+
 async def test_a_receiver_that_was_down_gets_everything_once_and_in_order(
+    storage: Storage,
     engine: tuple[Engine, WebhookOutbox],
     webhooks: WebhookRepository,
     dispatcher: WebhookDispatcher,
@@ -367,7 +420,7 @@ async def test_a_receiver_that_was_down_gets_everything_once_and_in_order(
     hub.down_status = 503
     records = [await schedule(node, outbox) for _ in range(3)]
     for record in records:
-        await _publish_lifecycle(outbox, record)
+        await _commit_lifecycle(storage, outbox, record)
     # Several retries fail while it is down...
     await hub.wait_until(lambda: hub.refused >= 12)
     async with hub.changed:
