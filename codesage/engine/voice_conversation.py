@@ -279,6 +279,10 @@ class VoiceConversation:
                 elif turn_event.kind == TurnEventKind.END_OF_TURN:
                     # The final decode takes a while: the audio (and barge-in) must not wait.
                     self._spawn(self._finish_turn(turn))
+            if not decided.speech and turn.endpoint.final_decode_due():
+                # The end of the turn may be near: decode the answer so far while waiting for it,
+                # so that the end of the turn does not start the final decode but collects it.
+                turn.captioner.speculate_final()
 
     def _current_turn(self, speech: bool) -> SpokenTurn | None:
         if self._prompt_id is None or self._closed:
@@ -350,6 +354,8 @@ class VoiceConversation:
             extra={
                 "interview_id": str(self.interview_id),
                 **{f"{stage}_s": round(value, 3) for stage, value in turn.stages.items()},
+                "final_speculative": turn.captioner.final_speculative,
+                "final_decodes_ahead": turn.captioner.speculations,
             },
         )
 

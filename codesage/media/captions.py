@@ -6,7 +6,10 @@ When the candidate pauses, the decode of the audio up to the pause is committed 
 speaker stopped, so nothing later can change it), which lets the endpointer see the last
 words quickly, and the caption window is sealed there: later partials decode only the audio
 after the pause, so they stay short and never have to re-agree with words already shown.
-The final is one decode of the whole answer.
+The final is one decode of the whole answer. It may start early, in a pause (see
+`speculate_final`): the audio kept stops growing a moment into a pause, so a decode started
+then is the very decode the end of the turn would run, and the end of the turn only waits for
+what is left of it. Speech before the end of the turn throws that decode away.
 """
 
 from __future__ import annotations
@@ -67,6 +70,20 @@ class _GrowingAudio:
     def slice(self, start: int, end: int) -> AudioArray:
         """A copy, so that a decode in a worker thread never sees later writes."""
         return self._data[start : min(end, self.length)].copy()
+
+
+@dataclass(frozen=True)
+class _Speculation:
+    """A final decode started ahead of the end of the turn, of the first `length` samples."""
+
+    length: int
+    task: asyncio.Task[Transcript]
+
+
+def _retrieve(task: asyncio.Task[Transcript]) -> None:
+    # A discarded decode may fail unseen; reading its outcome keeps asyncio from logging it.
+    if not task.cancelled():
+        task.exception()
 
 
 class _Word:
@@ -143,6 +160,9 @@ class LiveCaptioner:
         self._committed: list[_Word] = []
         self._previous: list[_Word] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._speculation: _Speculation | None = None
+        self._speculations = 0
+        self._final_speculative = False
         self._finished = False
 
     @property
@@ -154,6 +174,16 @@ class LiveCaptioner:
     def voiced_s(self) -> float:
         """Seconds of voiced audio held."""
         return self._audio.length / SAMPLE_RATE
+
+    @property
+    def speculations(self) -> int:
+        """Final decodes started ahead of `finish` (see `speculate_final`)."""
+        return self._speculations
+
+    @property
+    def final_speculative(self) -> bool:
+        """True once `finish` has returned a decode started by `speculate_final`."""
+        return self._final_speculative
 
     def audio(self) -> AudioArray:
         """The voiced audio of the utterance so far."""
@@ -181,6 +211,9 @@ class LiveCaptioner:
             self._silence_run += len(samples)
             if self._silence_run >= pause and self._pause_at is None:
                 self._pause_at = self._audio.length
+        speculation = self._speculation
+        if speculation is not None and speculation.length != self._audio.length:
+            self._drop_speculation()  # the candidate spoke again: that decode is out of date
         self._schedule()
 
     async def idle(self) -> None:
@@ -188,12 +221,54 @@ class LiveCaptioner:
         while self._task is not None:
             await asyncio.shield(self._task)
 
+    def speculate_final(self) -> bool:
+        """Start the final decode of the utterance so far in the background; True if one runs.
+
+        Only in a pause that has stopped the audio from growing (`pause_s` of silence), so the
+        decode covers exactly what `finish` would decode if the candidate says nothing more.
+        Idempotent while the audio stays the same; new speech discards the decode. At most
+        one runs per utterance, as a final (the pool's priority), with the same prompt.
+        """
+        if self._finished or not self._heard_speech:
+            return False
+        if self._silence_run < int(self._settings.pause_s * SAMPLE_RATE):
+            return False
+        length = self._audio.length
+        if self._speculation is not None:
+            if self._speculation.length == length:
+                return True
+            self._drop_speculation()
+        task = asyncio.get_running_loop().create_task(
+            self._transcribe(
+                self._audio.slice(0, length), kind=DecodeKind.FINAL, prompt=self._prompt
+            )
+        )
+        task.add_done_callback(_retrieve)
+        self._speculation = _Speculation(length, task)
+        self._speculations += 1
+        return True
+
     async def finish(self) -> Transcript:
-        """Stop captioning and decode the whole utterance as the final transcript."""
+        """Stop captioning and decode the whole utterance as the final transcript.
+
+        A decode that `speculate_final` started for this same audio is awaited instead.
+        """
         self._finished = True
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None:
+            if speculation.length == self._audio.length:
+                try:
+                    transcript = await speculation.task
+                except Exception:
+                    log.warning("speculative final decode failed; decoding again", exc_info=True)
+                else:
+                    self._final_speculative = True
+                    return transcript
+            else:
+                speculation.task.cancel()
         return await self._transcribe(self.audio(), kind=DecodeKind.FINAL, prompt=self._prompt)
 
     def close(self) -> None:
@@ -202,6 +277,13 @@ class LiveCaptioner:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        self._drop_speculation()
+
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None:
+            # Queued: it leaves the pool's queue. Running: the worker finishes, nobody reads it.
+            self._speculation.task.cancel()
+            self._speculation = None
 
     def _append(self, samples: AudioArray) -> None:
         self._audio.append(samples)

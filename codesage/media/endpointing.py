@@ -12,6 +12,12 @@ on its own; it only shortens the wait once the answer is already substantial.
 - `after_complete_s` 1.6: after a sentence end once the answer has `complete_min_words` (30,
   about 10-15 s of speech): a finished, substantial answer should not hang.
 - `max_answer_s` 180 with `wrap_up_due` 15 s before: the interviewer can ask politely to wrap up.
+
+The final decode of the answer need not wait for the decision: once the silence is within
+`speculate_lead_s` (2 s) of the wait the words call for, and at least `speculate_after_s`
+(0.6 s) long, `final_decode_due` says to decode the answer so far ahead of the decision. A
+fixed 0.6 s would also decode at every short thinking pause mid-answer, and the next words
+throw that decode away; 2 s ahead is more than twice the final decode's measured time.
 """
 
 from __future__ import annotations
@@ -51,6 +57,10 @@ class TurnTakingSettings:
     max_answer_s: float = 180.0
     wrap_up_lead_s: float = 15.0
     min_speech_s: float = 0.2
+    speculate_lead_s: float | None = 2.0
+    """Start the final decode this long before the silence would end the turn (None: never)."""
+    speculate_after_s: float = 0.6
+    """...but not before this much silence."""
 
     def __post_init__(self) -> None:
         for name in ("silence_s", "after_unfinished_s", "after_complete_s", "max_answer_s"):
@@ -58,6 +68,10 @@ class TurnTakingSettings:
                 raise ValueError(f"{name} must be positive")
         if not 0 <= self.wrap_up_lead_s < self.max_answer_s:
             raise ValueError("wrap_up_lead_s must be between 0 and max_answer_s")
+        if self.speculate_lead_s is not None and self.speculate_lead_s < 0:
+            raise ValueError("speculate_lead_s must not be negative")
+        if self.speculate_after_s <= 0:
+            raise ValueError("speculate_after_s must be positive")
 
 
 class TextEnding(StrEnum):
@@ -152,6 +166,20 @@ class EndpointDetector:
     def ended(self) -> bool:
         """True once `end_of_turn` has been announced."""
         return self._ended
+
+    @property
+    def silence_s(self) -> float:
+        """Seconds of silence since the candidate last spoke (0 while speaking or not started)."""
+        return self._silence_s
+
+    def final_decode_due(self) -> bool:
+        """True while the candidate is silent and the turn may end soon enough that the final
+        decode of the answer so far should start now (see `speculate_lead_s`)."""
+        lead = self._settings.speculate_lead_s
+        if lead is None or self._started_at is None or self._ended or self._silence_s <= 0:
+            return False
+        start_at = max(self._settings.speculate_after_s, self.silence_needed_s() - lead)
+        return self._silence_s >= start_at
 
     def update_text(self, text: str) -> None:
         """The latest stable transcript of the answer so far."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -105,6 +106,110 @@ async def test_shed_partials_are_skipped_and_silence_alone_decodes_nothing() -> 
     captioner.close()
     with pytest.raises(RuntimeError, match="finished"):
         captioner.add_audio(speech(0.1), speech=True)
+
+
+class LengthTranscriber(ScriptedTranscriber):
+    """Partials say "so the answer"; a final's text is the length of its audio, and the audio
+    of each final is kept. `hold` keeps finals from completing until it is set."""
+
+    def __init__(self) -> None:
+        super().__init__(["so the answer"] * 100)
+        self.finals: list[AudioArray] = []
+        self.hold = asyncio.Event()
+        self.hold.set()
+
+    async def __call__(
+        self, audio: AudioArray, *, kind: DecodeKind, prompt: str | None = None
+    ) -> Transcript:
+        transcript = await super().__call__(audio, kind=kind, prompt=prompt)
+        if kind is not DecodeKind.FINAL:
+            return transcript
+        self.finals.append(audio.copy())
+        await self.hold.wait()
+        return Transcript((TranscriptSegment(0.0, 1.0, f"{len(audio)} samples"),), 1.0, "en")
+
+
+async def test_a_final_started_in_a_pause_is_the_final_and_runs_once() -> None:
+    transcriber = LengthTranscriber()
+    captioner = LiveCaptioner(transcriber, settings=CaptionSettings(pause_s=0.3))
+    assert not captioner.speculate_final()  # nothing said yet
+    await feed(captioner, speech(2.0), speaking=True)
+    assert not captioner.speculate_final()  # speaking: the audio still grows
+    await feed(captioner, quiet(0.2), speaking=False)
+    assert not captioner.speculate_final()  # the pause's first 0.3 s are kept: still growing
+    await feed(captioner, quiet(0.2), speaking=False)
+    transcriber.hold.clear()
+    assert captioner.speculate_final()
+    await feed(captioner, quiet(1.0), speaking=False)
+    assert captioner.speculate_final()  # the same decode: the audio has not changed
+    await asyncio.sleep(0)
+    assert len(transcriber.finals) == 1 and captioner.speculations == 1
+
+    finishing = asyncio.ensure_future(captioner.finish())
+    await asyncio.sleep(0)
+    assert not finishing.done()  # it waits for the decode under way instead of starting one
+    transcriber.hold.set()
+    final = await finishing
+
+    whole = captioner.audio()
+    assert final.text == f"{len(whole)} samples" and captioner.final_speculative
+    assert len(transcriber.finals) == 1 and np.array_equal(transcriber.finals[0], whole)
+    assert [kind for kind, _ in transcriber.calls].count(DecodeKind.FINAL) == 1
+
+
+async def test_speech_after_an_early_final_discards_it_and_the_final_has_everything() -> None:
+    transcriber = LengthTranscriber()
+    captioner = LiveCaptioner(transcriber, settings=CaptionSettings(pause_s=0.3))
+    await feed(captioner, speech(2.0), speaking=True)
+    await feed(captioner, quiet(0.6), speaking=False)
+    transcriber.hold.clear()
+    assert captioner.speculate_final()
+    await asyncio.sleep(0)
+    early = captioner._speculation
+    assert early is not None
+
+    await feed(captioner, speech(1.0), speaking=True)  # the candidate goes on
+
+    assert early.task.cancelled() and captioner._speculation is None
+    transcriber.hold.set()
+    final = await captioner.finish()  # no pause since: decoded now, as without speculation
+    whole = captioner.audio()
+    assert final.text == f"{len(whole)} samples" and not captioner.final_speculative
+    early_audio, final_audio = transcriber.finals
+    assert len(early_audio) < len(final_audio) and np.array_equal(final_audio, whole)
+
+
+async def test_the_early_final_is_the_decode_the_end_of_the_turn_would_make() -> None:
+    async def final_audio(speculate: bool) -> AudioArray:
+        transcriber = LengthTranscriber()
+        captioner = LiveCaptioner(transcriber, settings=CaptionSettings(pause_s=0.3))
+        for part in (speech(1.3), quiet(0.5), speech(0.7)):
+            await feed(captioner, part, speaking=part.any())
+        for _ in range(40):  # 1.3 s of silence, a window at a time, asking at each
+            await feed(captioner, quiet(0.032), speaking=False)
+            if speculate:
+                captioner.speculate_final()
+        final = await captioner.finish()
+        assert captioner.final_speculative is speculate
+        assert len(transcriber.finals) == 1
+        assert final.text == f"{len(transcriber.finals[0])} samples"
+        return transcriber.finals[0]
+
+    assert np.array_equal(await final_audio(True), await final_audio(False))
+
+
+async def test_closing_cancels_an_early_final() -> None:
+    transcriber = LengthTranscriber()
+    transcriber.hold.clear()
+    captioner = LiveCaptioner(transcriber, settings=CaptionSettings(pause_s=0.3))
+    await feed(captioner, speech(1.0), speaking=True)
+    await feed(captioner, quiet(0.5), speaking=False)
+    assert captioner.speculate_final()
+    early = captioner._speculation
+    assert early is not None
+    captioner.close()
+    await asyncio.sleep(0)
+    assert early.task.cancelled() and not captioner.speculate_final()
 
 
 @pytest.fixture

@@ -141,6 +141,66 @@ def test_settings_are_validated() -> None:
         TurnTakingSettings(silence_s=0)
     with pytest.raises(ValueError, match="wrap_up_lead_s"):
         TurnTakingSettings(max_answer_s=10, wrap_up_lead_s=10)
+    with pytest.raises(ValueError, match="speculate_lead_s"):
+        TurnTakingSettings(speculate_lead_s=-1)
+    with pytest.raises(ValueError, match="speculate_after_s"):
+        TurnTakingSettings(speculate_after_s=0)
+
+
+def silence_until_final_decode_due(detector: EndpointDetector, limit_s: float = 10.0) -> float:
+    """Seconds of silence fed until `final_decode_due`, which must stay due until the end."""
+    fed = 0.0
+    while not detector.final_decode_due():
+        assert fed < limit_s and not detector.ended
+        feed(detector, False, WINDOW)
+        fed += WINDOW
+    while not detector.ended:
+        assert detector.final_decode_due()
+        feed(detector, False, WINDOW)
+    return fed
+
+
+@pytest.mark.parametrize(
+    ("text", "due_at_s"),
+    [
+        ("I would add an index", 1.5),  # no clear signal: 3.5 s, so 2 s ahead of it
+        ("I would add an index and", 3.0),  # unfinished: 5 s
+        (LONG_ANSWER, 0.6),  # long and complete: 1.6 s, but never before 0.6 s
+    ],
+)
+def test_the_final_decode_is_due_a_lead_before_the_silence_would_end_the_turn(
+    text: str, due_at_s: float
+) -> None:
+    detector = EndpointDetector()
+    assert not detector.final_decode_due()
+    feed(detector, True, 1.0)
+    detector.update_text(text)
+    assert not detector.final_decode_due()  # speaking
+    assert silence_until_final_decode_due(detector) == pytest.approx(due_at_s, abs=WINDOW)
+    assert not detector.final_decode_due()  # the turn ended
+
+
+def test_speech_resets_the_final_decode_lead_and_it_can_be_turned_off() -> None:
+    detector = EndpointDetector(TurnTakingSettings(silence_s=2.0, speculate_lead_s=1.0))
+    feed(detector, True, 1.0)
+    feed(detector, False, 1.2)
+    assert detector.final_decode_due() and detector.silence_s == pytest.approx(1.2, abs=WINDOW)
+    feed(detector, True, 0.3)
+    assert not detector.final_decode_due() and detector.silence_s == 0
+    assert silence_until_final_decode_due(detector) == pytest.approx(1.0, abs=WINDOW)
+
+    never = EndpointDetector(TurnTakingSettings(speculate_lead_s=None))
+    feed(never, True, 1.0)
+    for _ in range(200):
+        feed(never, False, WINDOW)
+        assert not never.final_decode_due()
+    assert never.ended
+    # Silence or a click before the answer starts never asks for a decode.
+    quiet = EndpointDetector()
+    feed(quiet, False, 3.0)
+    feed(quiet, True, 0.1)
+    feed(quiet, False, 3.0)
+    assert not quiet.final_decode_due()
 
 
 @pytest.fixture(scope="session")
