@@ -9,10 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
 
+import numpy as np
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -23,6 +28,9 @@ from aiortc import (
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
+from av import AudioFrame
+from av.frame import Frame
+from av.packet import Packet
 
 from codesage.config.settings import IceServer
 from codesage.media.audio_in import (
@@ -57,6 +65,135 @@ class RecordingTarget:
     """Wall-clock time (time.time()) of the recording timeline's zero, shared by all tracks."""
     segment_seconds: float = 10.0
     executor: Executor | None = None
+
+
+class SilenceFilledAudio(MediaStreamTrack):
+    """An audio track for a recorder: the source's frames with its gaps filled with silence.
+
+    A recording's audio timeline is its sample count, but the agent's voice sends nothing
+    while the agent is silent; its `pts` jumps across the gap instead. Here a jump in `pts`
+    becomes that much silence before the next frame (a frame that overlaps audio already
+    given is trimmed), and after `fill_after_s` without any frame the silence so far, less
+    `margin_s`, is given at once (in frames of up to a second), so that segments keep being
+    finished while the agent is quiet. The recorder encodes silence this way, in big frames
+    off the event loop; the network never does. Frames keep the source's rate and layout.
+    """
+
+    kind = "audio"
+
+    def __init__(
+        self,
+        source: MediaStreamTrack,
+        *,
+        fill_after_s: float = 1.0,
+        margin_s: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._source = source
+        self._fill_after_s = fill_after_s
+        self._margin_s = margin_s
+        self._clock = clock
+        self._next: asyncio.Task[Frame | Packet[Any]] | None = None
+        self._ready: deque[AudioFrame] = deque()
+        self._end: int | None = None
+        """Where the audio given so far ends, in samples on the source's timeline."""
+        self._rate = 48_000
+        self._layout = "mono"
+        self._channels = 1
+        self._last_end = 0
+        self._last_at = 0.0
+
+    async def recv(self) -> AudioFrame:
+        """The next frame: the source's, or silence standing in for a gap."""
+        while not self._ready:
+            if self.readyState != "live":
+                raise MediaStreamError
+            frame = await self._source_frame()
+            if frame is None:
+                self._fill_until_now()
+            elif isinstance(frame, AudioFrame):
+                self._place(frame)
+        return self._ready.popleft()
+
+    def stop(self) -> None:
+        super().stop()
+        if self._next is not None:
+            self._next.cancel()
+            self._next = None
+
+    async def _source_frame(self) -> Frame | Packet[Any] | None:
+        """The source's next frame, or None after `fill_after_s` without one."""
+        waiting = self._next
+        if waiting is None:
+            waiting = self._next = asyncio.ensure_future(self._source.recv())
+        timeout = None if self._end is None else self._fill_after_s
+        try:
+            done, _ = await asyncio.wait({waiting}, timeout=timeout)
+        except asyncio.CancelledError:
+            waiting.cancel()  # a relay's recv can be cancelled without losing a frame
+            self._next = None
+            raise
+        if not done:
+            return None  # still waiting: the same recv goes on next time
+        self._next = None
+        if waiting.cancelled():
+            raise MediaStreamError  # stopped while waiting
+        try:
+            return waiting.result()
+        except MediaStreamError:
+            self.stop()
+            raise
+
+    def _place(self, frame: AudioFrame) -> None:
+        rate = frame.sample_rate
+        start = self._end if self._end is not None else 0
+        if frame.pts is not None and frame.time_base is not None:
+            start = round(frame.pts * frame.time_base * rate)
+        if self._end is None:
+            self._end = start  # the recording's timeline starts with the first frame
+        self._rate, self._layout = rate, frame.layout.name
+        self._channels = len(frame.layout.channels)
+        self._silence(start - self._end)
+        skip = self._end - start
+        self._last_end, self._last_at = start + frame.samples, self._clock()
+        if skip >= frame.samples:
+            return  # all of it is already on the timeline (filled with silence too early)
+        if skip > 0:
+            frame = _trimmed(frame, skip)
+        self._ready.append(frame)
+        self._end = start + skip + frame.samples
+
+    def _fill_until_now(self) -> None:
+        if self._end is None:
+            return
+        elapsed = self._clock() - self._last_at - self._margin_s
+        self._silence(self._last_end + round(elapsed * self._rate) - self._end)
+
+    def _silence(self, samples: int) -> None:
+        assert self._end is not None
+        while samples > 0:
+            count = min(samples, self._rate)  # up to a second per frame
+            zeros = np.zeros((1, count * self._channels), np.int16)
+            frame = AudioFrame.from_ndarray(zeros, format="s16", layout=self._layout)
+            frame.sample_rate, frame.pts = self._rate, self._end
+            frame.time_base = Fraction(1, self._rate)
+            self._ready.append(frame)
+            self._end += count
+            samples -= count
+
+
+def _trimmed(frame: AudioFrame, skip: int) -> AudioFrame:
+    """`frame` without its first `skip` samples (a new frame: relayed frames are shared)."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    kept = data[:, skip:] if frame.format.is_planar else data[:, skip * channels :]
+    out = AudioFrame.from_ndarray(kept, format=frame.format.name, layout=frame.layout.name)
+    out.sample_rate = frame.sample_rate
+    if frame.pts is not None and frame.time_base is not None:
+        out.pts = round(frame.pts * frame.time_base * frame.sample_rate) + skip
+        out.time_base = Fraction(1, frame.sample_rate)
+    return out
 
 
 def rtc_configuration(ice_servers: Sequence[IceServer]) -> RTCConfiguration:
@@ -208,9 +345,11 @@ class CandidatePeer(_ManagedPeer):
 
     The first remote audio track feeds a `CandidateAudioReader` (`on_audio_stall` runs when
     no audio came for `audio_stall_timeout`: a browser's `track.stop()` ends nothing here);
-    remote tracks, and the voice sent, are recorded when a `RecordingTarget` is given. Every
-    track is read through `relay`, so observers subscribe to what is already decoded. The
-    voice track and the relay outlive the peer (a reconnect makes a new peer over them).
+    remote tracks, and the voice sent, are recorded when a `RecordingTarget` is given (the
+    voice sends nothing while the agent is silent: its recording gets that silence from a
+    `SilenceFilledAudio`). Every track is read through `relay`, so observers subscribe to what
+    is already decoded. The voice track and the relay outlive the peer (a reconnect makes a
+    new peer over them).
     """
 
     def __init__(
@@ -276,7 +415,10 @@ class CandidatePeer(_ManagedPeer):
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
             if not any(t.kind == "audio" for t in self._pc.getTransceivers()):
                 raise SignallingError("malformed SDP offer: it offers no audio")
-            self._pc.addTrack(self._subscribe(self._voice, buffered=False))
+            # Buffered: the voice is paced, so the queue only holds what arrives while the
+            # sender is busy (a frame encoded late plays fine; one overwritten is a gap), and
+            # after a quiet gap the silent lead-in and the first words come back to back.
+            self._pc.addTrack(self._subscribe(self._voice, buffered=True))
             await self._pc.setLocalDescription(await self._pc.createAnswer())
         except Exception as exc:
             await self.close("bad-offer")
@@ -295,7 +437,8 @@ class CandidatePeer(_ManagedPeer):
             self._waiting_tracks.append(track)
 
     def _on_connected(self) -> None:
-        self._record(self._voice, "agent-voice")
+        # The voice sends nothing while the agent is silent; its recording gets the silence.
+        self._record(self._voice, "agent-voice", fill_gaps=True)
         tracks, self._waiting_tracks = self._waiting_tracks, []
         for track in tracks:
             self._consume(track)
@@ -322,12 +465,16 @@ class CandidatePeer(_ManagedPeer):
         if self._on_remote_track is not None:
             self._on_remote_track(track)
 
-    def _record(self, track: MediaStreamTrack, name: str) -> bool:
+    def _record(self, track: MediaStreamTrack, name: str, *, fill_gaps: bool = False) -> bool:
         if self._recording is None:
             return False
         target = self._recording
+        source = self._subscribe(track, buffered=True)
+        if fill_gaps:
+            source = SilenceFilledAudio(source)
+            self._proxies.append(source)  # stopped with the peer, like the relay's proxies
         recorder = SegmentedRecorder(
-            self._subscribe(track, buffered=True),
+            source,
             target.store,
             f"{target.prefix.rstrip('/')}/{name}",
             origin=target.origin,

@@ -1,4 +1,20 @@
-"""The agent's voice: an outgoing WebRTC audio track, spoken sentence by sentence."""
+"""The agent's voice: an outgoing WebRTC audio track, spoken sentence by sentence.
+
+The track sends nothing while the agent is silent: `recv()` waits until there is speech, so
+neither the network's Opus encoder nor the relay works on silence (it was 50 frames/s per
+interview). Across such a gap, `pts` jumps with the wall clock, and so do the RTP timestamps
+(aiortc keeps the encoder's packet timestamps, which follow the frames' `pts`), as with Opus
+DTX: the browser plays the next words at the right moment. Three details matter here.
+aiortc's Opus encoder holds back 312 samples (6.5 ms) of look-ahead, and some receivers only
+release a packet once later ones have arrived (aiortc's own jitter buffer waits for four), so
+each talkspurt ends with `HANGOVER_FRAMES` of silence that push the last words out now rather
+than with the next talkspurt (one frame for the encoder, four for such a receiver, and one
+so that what such a receiver plays last is silence). And the encoder stamps a packet with the
+timestamp of the frame *before* it, so the first packet after a gap still carries the old
+timeline: a silent lead-in frame goes first after a gap, so that packet holds only silence
+and the speech starts in the next one, on the new timeline.
+A recorder that needs continuous audio fills the gaps itself (see `peer.SilenceFilledAudio`).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +41,8 @@ FRAME_SAMPLES = 960
 _TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 # Behind the wall clock by more than this, skip ahead instead of bursting frames to catch up.
 _MAX_LAG_SECONDS = 0.1
+HANGOVER_FRAMES = 6
+"""Silent frames sent after speech before the track goes quiet (see the module notes)."""
 
 FirstFrameCallback = Callable[[str], None]
 
@@ -113,11 +131,12 @@ def _next_resampled(chunks: Iterator[SpeechChunk]) -> tuple[str, npt.NDArray[np.
 
 
 class AgentVoiceTrack(MediaStreamTrack):
-    """48 kHz mono 20 ms frames paced in real time; silence when idle so RTP keeps flowing.
+    """48 kHz mono 20 ms frames paced in real time; no frames at all while the agent is silent.
 
     One utterance at a time: `say()` while another plays cuts the earlier one. `interrupt()`
     is barge-in (named so because `MediaStreamTrack.stop()` ends the track for good). Unpaced
-    (`paced=False`, for tests and offline rendering) frames come as fast as audio is ready.
+    (`paced=False`, for tests and offline rendering) frames come as fast as audio is ready and
+    `pts` never jumps. `clock` (monotonic seconds) paces the frames and places them in time.
     """
 
     kind = "audio"
@@ -129,22 +148,38 @@ class AgentVoiceTrack(MediaStreamTrack):
         executor: Executor | None = None,
         on_first_frame: FirstFrameCallback | None = None,
         paced: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self._tts = text_to_speech
         self._executor = executor
         self._on_first_frame = on_first_frame
         self._paced = paced
+        self._clock = clock
         self._current: _Utterance | None = None
         self._pts = 0
         self._clock_start: float | None = None
+        self._hangover = 0
+        self._lead_in = False
+        self._frames = 0
         self._silence = np.zeros((1, FRAME_SAMPLES), dtype=np.int16)
-        self._audio_ready = asyncio.Event()
+        self._wake = asyncio.Event()
+        """Set when there may be something to send, or the track ended."""
 
     @property
     def speaking(self) -> bool:
         """True while an utterance is being synthesized or played."""
         return self._current is not None
+
+    @property
+    def quiet(self) -> bool:
+        """True when nothing is left to send: `recv()` would wait for the next utterance."""
+        return not self._has_something_to_send()
+
+    @property
+    def frames_sent(self) -> int:
+        """Frames returned by `recv()` so far (each one is encoded by every reader)."""
+        return self._frames
 
     async def say(self, utterance_id: str, text: str) -> PlayedUtterance:
         """Speak `text`; returns when it has been played in full or cut by `interrupt()`."""
@@ -153,7 +188,7 @@ class AgentVoiceTrack(MediaStreamTrack):
         if self._current is not None:
             self._finish(self._current, complete=False)
         loop = asyncio.get_running_loop()
-        utterance = _Utterance(utterance_id, text, time.monotonic(), loop.create_future())
+        utterance = _Utterance(utterance_id, text, self._clock(), loop.create_future())
         self._current = utterance
         utterance.synthesis = asyncio.create_task(self._synthesize(utterance))
         try:
@@ -179,15 +214,31 @@ class AgentVoiceTrack(MediaStreamTrack):
         if self._current is not None:
             self._finish(self._current, complete=False)
         super().stop()
+        self._wake.set()  # a `recv()` waiting for speech ends now
 
     async def recv(self) -> AudioFrame:
-        """The next 20 ms frame, at its real-time moment when paced."""
+        """The next 20 ms frame, at its real-time moment when paced.
+
+        While there is nothing to say (after the hangover), it waits until `say()` has audio,
+        so a new utterance's first frame leaves as soon as it is synthesized. Raises
+        `MediaStreamError` once the track has ended, also in the middle of a wait.
+        """
         if self.readyState != "live":
             raise MediaStreamError
+        suspended = False
+        if not self._has_something_to_send():
+            await self._wait_for_something_to_send()
+            suspended = True
+            if self._paced:
+                self._resume_after_gap()
         if self._paced:
-            await self._wait_for_frame_time()
-        else:
-            await self._wait_for_audio()
+            suspended = await self._wait_for_frame_time() or suspended
+        if not suspended:
+            # Frames due at once (the lead-in, catching up) still leave one at a time: a
+            # relay's unbuffered reader keeps only the newest frame it has not taken yet.
+            await asyncio.sleep(0)
+        if self.readyState != "live":
+            raise MediaStreamError
         # Chosen after the wait so that an interrupt during it silences this very frame.
         samples = self._next_samples()
         frame = AudioFrame.from_ndarray(samples, format="s16", layout="mono")
@@ -195,33 +246,64 @@ class AgentVoiceTrack(MediaStreamTrack):
         frame.pts = self._pts
         frame.time_base = _TIME_BASE
         self._pts += FRAME_SAMPLES
+        self._frames += 1
         return frame
 
-    async def _wait_for_frame_time(self) -> None:
-        now = time.monotonic()
+    def _has_something_to_send(self) -> bool:
+        current = self._current
+        return (
+            self._lead_in
+            or self._hangover > 0
+            or (current is not None and len(current.pending) > 0)
+        )
+
+    async def _wait_for_something_to_send(self) -> None:
+        while not self._has_something_to_send():
+            if self.readyState != "live":
+                raise MediaStreamError
+            self._wake.clear()
+            await self._wake.wait()
+
+    def _resume_after_gap(self) -> None:
+        """After a wait, move `pts` to the wall clock, less one frame for a silent lead-in."""
+        now = self._clock()
+        if self._clock_start is None:
+            self._clock_start = now - self._pts / SAMPLE_RATE  # the first frame ever
+            return
+        behind = now - (self._clock_start + self._pts / SAMPLE_RATE)
+        missed = int(behind * SAMPLE_RATE) // FRAME_SAMPLES
+        if missed >= 1:
+            # The lead-in is due 20-40 ms ago and the speech after it 0-20 ms ago: both go now.
+            self._pts += (missed - 1) * FRAME_SAMPLES
+            self._lead_in = True
+
+    async def _wait_for_frame_time(self) -> bool:
+        """Sleep until the next frame is due; True if it slept."""
+        now = self._clock()
         if self._clock_start is None:
             self._clock_start = now - self._pts / SAMPLE_RATE
         due = self._clock_start + self._pts / SAMPLE_RATE
         if now - due > _MAX_LAG_SECONDS:
-            # A reader that paused (no peer yet) must not get a burst of stale frames.
+            # A reader that paused must not get a burst of stale frames.
             self._clock_start = now - self._pts / SAMPLE_RATE
         elif due > now:
             await asyncio.sleep(due - now)
-
-    async def _wait_for_audio(self) -> None:
-        while (current := self._current) is not None and not (
-            len(current.pending) or current.synthesis_done
-        ):
-            self._audio_ready.clear()
-            await self._audio_ready.wait()
+            return True
+        return False
 
     def _next_samples(self) -> npt.NDArray[np.int16]:
-        utterance = self._current
-        if utterance is None:
+        if self._lead_in:
+            self._lead_in = False
             return self._silence
+        utterance = self._current
+        if utterance is None or len(utterance.pending) == 0:
+            # Hangover (or synthesis behind playback): silence, then nothing until speech.
+            self._hangover = max(0, self._hangover - 1)
+            return self._silence
+        self._hangover = HANGOVER_FRAMES
         samples = utterance.take(FRAME_SAMPLES)
-        if len(samples) and utterance.first_audio_seconds is None:
-            utterance.first_audio_seconds = time.monotonic() - utterance.requested_at
+        if utterance.first_audio_seconds is None:
+            utterance.first_audio_seconds = self._clock() - utterance.requested_at
             if self._on_first_frame is not None:
                 self._on_first_frame(utterance.utterance_id)
         if utterance.synthesis_done and len(utterance.pending) == 0:
@@ -242,22 +324,22 @@ class AgentVoiceTrack(MediaStreamTrack):
                 if piece is None:
                     break
                 utterance.append(*piece)
-                self._audio_ready.set()
+                self._wake.set()
         except Exception:
             # The candidate hears what was synthesized; the result says it was cut.
             logger.exception("text-to-speech failed for utterance %s", utterance.utterance_id)
             utterance.synthesis_failed = True
         finally:
             utterance.synthesis_done = True
-            self._audio_ready.set()
-        if self._current is utterance and utterance.synthesized == 0:
-            # Nothing to play (empty text or a failure): no frame would ever finish it.
+        if self._current is utterance and len(utterance.pending) == 0:
+            # Everything synthesized is played already (or there was nothing: empty text, a
+            # failure): no frame is coming that would finish it.
             self._finish(utterance, complete=not utterance.synthesis_failed)
 
     def _finish(self, utterance: _Utterance, *, complete: bool) -> PlayedUtterance:
         if self._current is utterance:
             self._current = None
-            self._audio_ready.set()
+            self._wake.set()
         synthesis = utterance.synthesis
         if (
             synthesis is not None

@@ -1,11 +1,16 @@
-"""WebRTC peers over loopback: audio in, voice out, barge-in, bad input, recording, observers."""
+"""WebRTC peers over loopback: audio in, voice out, barge-in, bad input, recording, observers.
+
+The agent's voice sends no RTP while the agent is silent; its RTP timestamps jump the gap.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -23,7 +28,13 @@ from aiortc.mediastreams import (
 from av import AudioFrame, VideoFrame
 
 from codesage.agents.text_to_speech import SpeechChunk, split_sentences
-from codesage.media.peer import CandidatePeer, ObserverPeer, RecordingTarget, SignallingError
+from codesage.media.peer import (
+    CandidatePeer,
+    ObserverPeer,
+    RecordingTarget,
+    SignallingError,
+    SilenceFilledAudio,
+)
 from codesage.media.recording import (
     LocalFolderBlobStore,
     recording_manifest,
@@ -77,6 +88,7 @@ class Listener:
 
     def __init__(self) -> None:
         self.loud: list[bool] = []
+        self.pts: list[int] = []
         self.frames_by_mid: dict[str, int] = {}
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -94,6 +106,7 @@ class Listener:
                 self.frames_by_mid[mid] = self.frames_by_mid.get(mid, 0) + 1
                 if isinstance(frame, AudioFrame) and mid == self.voice_mid:
                     self.loud.append(bool(np.abs(frame.to_ndarray()).max() > 300))
+                    self.pts.append(int(frame.pts or 0))
                 self.changed.set()
         except MediaStreamError:
             pass
@@ -209,13 +222,158 @@ async def test_the_client_hears_the_voice_and_barge_in_cuts_it_within_300_ms(
     assert QUESTION.startswith(played.text_played.rsplit(" ", 1)[0])
     assert await said == played
 
-    def quiet_for_200_ms() -> bool:
+    def quiet_again() -> bool:
+        # The hangover's silent frames come last: nothing is sent after them.
         tail = listener.loud[heard_before_cut:]
-        return len(tail) >= 10 and not any(tail[-10:])
+        return bool(tail) and not tail[-1]
 
-    await listener.until(quiet_for_200_ms)
+    await listener.until(quiet_again)
     loud_after_cut = sum(listener.loud[heard_before_cut:])
     assert loud_after_cut <= 15  # 15 frames of 20 ms: 300 ms of audio time
+
+
+async def until_quiet_and_heard(voice: AgentVoiceTrack, listener: Listener) -> None:
+    """Until the voice has sent its hangover and the client got it (aiortc's receiver holds
+    its last four packets back until later ones come)."""
+    await listener.until(lambda: voice.quiet and len(listener.loud) >= voice.frames_sent - 4)
+
+
+async def packets_sent(pc: RTCPeerConnection) -> int:
+    sender = next(s for s in pc.getSenders() if s.track is not None and s.track.kind == "audio")
+    stats = await sender.getStats()
+    return sum(s.packetsSent for s in stats.values() if getattr(s, "type", "") == "outbound-rtp")
+
+
+async def test_the_voice_sends_nothing_while_the_agent_is_silent(pcs: list) -> None:
+    started: list[float] = []
+    voice = AgentVoiceTrack(ToneSpeech(), on_first_frame=lambda _: started.append(time.monotonic()))
+    peer, _ = candidate_peer(voice, Windows())
+    client, listener = client_pc(), Listener()
+    listener.attach(client)
+    pcs += [client, peer]
+    await connect(peer, client)
+
+    async def say_and_hear(utterance_id: str) -> None:
+        await voice.say(utterance_id, "One sentence.")
+        await until_quiet_and_heard(voice, listener)
+        # Every frame made was sent: none was lost in the relay.
+        assert await packets_sent(peer.connection) == voice.frames_sent
+
+    async def nothing_sent_for_half_a_second() -> None:
+        sent, frames = await packets_sent(peer.connection), voice.frames_sent
+        await asyncio.sleep(0.5)  # streaming silence would be 25 packets
+        assert await packets_sent(peer.connection) == sent == frames == voice.frames_sent
+
+    await nothing_sent_for_half_a_second()
+    assert voice.frames_sent == 0 and not listener.loud
+    await say_and_hear("a")
+    await nothing_sent_for_half_a_second()
+    await asyncio.sleep(0.5)
+    first_frames = len(listener.loud)
+    await say_and_hear("b")
+
+    assert sum(listener.loud) >= 46 and voice.frames_sent < 80
+    # The RTP timestamps (the client's pts) jump the quiet gap as the wall clock did.
+    onset_a = listener.pts[listener.loud.index(True)]
+    onset_b = listener.pts[listener.loud.index(True, first_frames)]
+    assert (onset_b - onset_a) / 48_000 == pytest.approx(started[1] - started[0], abs=0.05)
+
+
+async def test_the_voice_recording_keeps_the_quiet_gaps_on_its_timeline(
+    pcs: list, tmp_path: Path
+) -> None:
+    started: list[float] = []
+    voice = AgentVoiceTrack(ToneSpeech(), on_first_frame=lambda _: started.append(time.monotonic()))
+    store = LocalFolderBlobStore(tmp_path)
+    origin = time.time()
+    target = RecordingTarget(store, "interviews/i3", origin=origin, segment_seconds=1.0)
+    peer, _ = candidate_peer(voice, Windows(), recording=target)
+    client, listener = client_pc(), Listener()
+    listener.attach(client)
+    pcs += [client, peer]
+    await connect(peer, client)
+    await asyncio.sleep(0.3)
+    spoken_at = time.time()
+    await voice.say("a", "One sentence.")
+    await asyncio.sleep(1.6)  # longer than the recorder's wait before it fills silence
+    await voice.say("b", "Another one.")
+    await until_quiet_and_heard(voice, listener)
+    await asyncio.sleep(0.1)  # the recorder reads what the relay has for it
+    await peer.close()
+
+    segments = await recording_manifest(store, "interviews/i3/agent-voice")
+    # The agent's recording starts when it first spoke, and has segments while it was quiet.
+    assert segments[0].start_seconds == pytest.approx(spoken_at - origin, abs=0.1)
+    assert len(segments) >= 2
+    for before, after in itertools.pairwise(segments):
+        assert after.start_seconds == pytest.approx(
+            before.start_seconds + before.duration_seconds, abs=0.002
+        )
+    audio = np.concatenate([await decoded(store, segment.key) for segment in segments])
+    loud = np.abs(audio) > 0.1
+    onset_a = int(np.argmax(loud))
+    onset_b = onset_a + 24_000 + int(np.argmax(loud[onset_a + 24_000 + 4800 :])) + 4800
+    assert (onset_b - onset_a) / 48_000 == pytest.approx(started[1] - started[0], abs=0.05)
+
+
+async def decoded(store: LocalFolderBlobStore, key: str) -> npt.NDArray[np.float32]:
+    """A mono recording segment's audio, as floats of full scale 1."""
+    with av.open(io.BytesIO(await store.read(key))) as container:
+        frames = [f.to_ndarray().reshape(-1) for f in container.decode(container.streams[0])]
+    return np.concatenate(frames).astype(np.float32) if frames else np.zeros(0, np.float32)
+
+
+class QueuedTrack(MediaStreamTrack):
+    """A source whose frames the test hands over one by one."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: asyncio.Queue[AudioFrame | None] = asyncio.Queue()
+
+    async def recv(self) -> AudioFrame:
+        frame = await self.frames.get()
+        if frame is None:
+            raise MediaStreamError
+        return frame
+
+
+def tone_frame(pts: int, samples: int = 960) -> AudioFrame:
+    frame = AudioFrame.from_ndarray(
+        np.full((1, samples), 5000, np.int16), format="s16", layout="mono"
+    )
+    frame.sample_rate, frame.pts, frame.time_base = 48_000, pts, Fraction(1, 48_000)
+    return frame
+
+
+async def test_silence_fills_the_gaps_of_a_track_that_sends_nothing_while_quiet() -> None:
+    source, now = QueuedTrack(), [100.0]
+    filled = SilenceFilledAudio(source, fill_after_s=0.01, margin_s=0.2, clock=lambda: now[0])
+
+    async def take() -> tuple[int, int, bool]:
+        frame = await asyncio.wait_for(filled.recv(), 5)
+        return int(frame.pts or 0), frame.samples, bool(np.abs(frame.to_ndarray()).max() > 0)
+
+    first = tone_frame(48_000)
+    source.frames.put_nowait(first)
+    assert await take() == (48_000, 960, True)  # the timeline starts with the first frame
+    source.frames.put_nowait(tone_frame(48_000 + 4 * 960))  # a gap of three frames
+    assert await take() == (48_960, 3 * 960, False)
+    assert await take() == (48_000 + 4 * 960, 960, True)
+
+    now[0] += 2.5  # quiet for 2.5 s: after `fill_after_s` the silence so far, less 0.2 s
+    end = 48_000 + 5 * 960
+    assert await take() == (end, 48_000, False)  # in frames of up to a second
+    assert await take() == (end + 48_000, 48_000, False)
+    assert await take() == (end + 96_000, 14_400, False)
+    end += 110_400  # 2.3 s of silence so far
+
+    source.frames.put_nowait(tone_frame(end - 480))  # overlaps what was filled: trimmed
+    assert await take() == (end, 480, True)
+    source.frames.put_nowait(None)
+    with pytest.raises(MediaStreamError):
+        await filled.recv()
 
 
 async def test_malformed_sdp_and_candidates_are_refused(pcs: list) -> None:
@@ -268,10 +426,12 @@ async def test_a_client_hanging_up_mid_answer_keeps_the_audio_and_the_recording(
     store = LocalFolderBlobStore(tmp_path)
     windows = Windows()
     target = RecordingTarget(store, "interviews/i1", origin=time.time(), segment_seconds=0.5)
-    peer, _ = candidate_peer(AgentVoiceTrack(ToneSpeech()), windows, recording=target)
+    voice = AgentVoiceTrack(ToneSpeech())
+    peer, _ = candidate_peer(voice, windows, recording=target)
     client = client_pc()
     pcs += [client, peer]
     await connect(peer, client)
+    await voice.say("q", "A question.")
     await asyncio.wait_for(windows.enough.wait(), WAIT)
 
     await client.close()  # the track stops mid-answer
@@ -353,7 +513,10 @@ async def test_an_observer_receives_the_candidate_audio_through_the_relay(pcs: l
 
     listener.voice_mid = "0"  # the candidate-audio slot
     await listener.until(lambda: sum(listener.loud) >= 10)
-    await listener.until(lambda: listener.frames_by_mid.get("1", 0) >= 10)  # the agent voice
+    said = asyncio.create_task(voice.say("q", QUESTION))  # the agent voice sends while it speaks
+    await listener.until(lambda: listener.frames_by_mid.get("1", 0) >= 10)
+    voice.interrupt()
+    await said
 
     # Frames come from the one decoder of the candidate's track, unbuffered.
     sent = observer.connection.getTransceivers()[0].sender.track

@@ -1,8 +1,10 @@
-"""The agent's voice track: frames, sentence streaming, barge-in and what was heard."""
+"""The agent's voice track: frames, sentence streaming, barge-in, what was heard, and no
+frames at all while the agent is silent (with `pts` following the wall clock across gaps)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 
@@ -14,6 +16,7 @@ from av import AudioFrame
 from codesage.agents.text_to_speech import PiperTextToSpeech, SpeechChunk, split_sentences
 from codesage.media.voice_out import (
     FRAME_SAMPLES,
+    HANGOVER_FRAMES,
     SAMPLE_RATE,
     AgentVoiceTrack,
     resample_to_48k,
@@ -40,6 +43,28 @@ class ToneSpeech:
         self.prepared.append(text)
 
 
+class GatedSpeech(ToneSpeech):
+    """Tone speech whose synthesis only ends once `release` is set (after the audio)."""
+
+    def __init__(self, seconds_per_sentence: float = 0.5) -> None:
+        super().__init__(seconds_per_sentence)
+        self.release = threading.Event()
+
+    def synthesize_sentences(self, text: str) -> Iterator[SpeechChunk]:
+        yield from super().synthesize_sentences(text)
+        assert self.release.wait(5)
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def _loud(frame: AudioFrame) -> bool:
     return bool(np.abs(frame.to_ndarray()).max() > 100)
 
@@ -47,10 +72,28 @@ def _loud(frame: AudioFrame) -> bool:
 async def _frames_until_done(
     track: AgentVoiceTrack, said: asyncio.Task[object]
 ) -> list[AudioFrame]:
-    frames = []
-    while not said.done():
-        frames.append(await asyncio.wait_for(track.recv(), 5))
+    """Every frame until `said` completes (the track goes quiet after it: no frame is owed)."""
+    frames: list[AudioFrame] = []
+    async with asyncio.timeout(5):
+        while not said.done():
+            receiving = asyncio.ensure_future(track.recv())
+            await asyncio.wait({receiving, said}, return_when=asyncio.FIRST_COMPLETED)
+            if not receiving.done():
+                receiving.cancel()
+                break
+            frames.append(receiving.result())
     return frames
+
+
+async def _stays_pending(task: asyncio.Future[object]) -> bool:
+    """True if `task` is still pending after the loop ran everything else that was ready.
+
+    The idle track waits on an event that only `say()` and `stop()` set, so there is no timer
+    that could complete it later: many passes of the loop are as good as any wait.
+    """
+    for _ in range(50):
+        await asyncio.sleep(0)
+    return not task.done()
 
 
 def test_resampling_22k_to_48k_keeps_the_duration() -> None:
@@ -61,13 +104,71 @@ def test_resampling_22k_to_48k_keeps_the_duration() -> None:
 
 async def test_frames_are_20_ms_of_48k_mono_s16_with_rising_pts() -> None:
     track = AgentVoiceTrack(ToneSpeech(), paced=False)
-    frames = [await track.recv() for _ in range(3)]
+    said = asyncio.create_task(track.say("u0", "One two three four."))
+    frames = [await asyncio.wait_for(track.recv(), 5) for _ in range(3)]
     assert [frame.pts for frame in frames] == [0, 960, 1920]
     assert all(frame.samples == FRAME_SAMPLES for frame in frames)
     assert {(f.format.name, f.layout.name, f.sample_rate) for f in frames} == {
         ("s16", "mono", SAMPLE_RATE)
     }
-    assert not any(_loud(frame) for frame in frames)  # idle: silence
+    assert all(_loud(frame) for frame in frames)
+    track.stop()
+    await said
+
+
+async def test_an_idle_track_sends_nothing_until_there_is_speech() -> None:
+    track = AgentVoiceTrack(ToneSpeech(), paced=False)
+    waiting = asyncio.ensure_future(track.recv())
+    assert await _stays_pending(waiting)
+    assert track.frames_sent == 0
+
+    said = asyncio.create_task(track.say("u1", "One two three four."))
+    first = await asyncio.wait_for(waiting, 5)  # woken by the audio, not by a timer
+    assert _loud(first)
+    rest = [await asyncio.wait_for(track.recv(), 5) for _ in range(24 + HANGOVER_FRAMES)]
+    # Half a second of speech, the hangover's silent frames, then nothing at all.
+    assert [_loud(frame) for frame in [first, *rest]] == [True] * 25 + [False] * HANGOVER_FRAMES
+    assert (await said).complete
+    waiting = asyncio.ensure_future(track.recv())
+    assert await _stays_pending(waiting)
+    assert track.frames_sent == 25 + HANGOVER_FRAMES
+
+    track.stop()  # ending the track wakes the waiting reader
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(waiting, 5)
+
+
+async def test_pts_follows_the_wall_clock_across_a_quiet_gap() -> None:
+    clock = FakeClock()
+    track = AgentVoiceTrack(ToneSpeech(0.1), clock=clock)  # paced: 5 frames per sentence
+
+    async def frame() -> AudioFrame:
+        received = await asyncio.wait_for(track.recv(), 5)
+        clock.now += FRAME_SAMPLES / SAMPLE_RATE  # the next frame is due now: no sleeping
+        return received
+
+    said = asyncio.create_task(track.say("a", "First."))
+    first = [await frame() for _ in range(5 + HANGOVER_FRAMES)]
+    assert (await said).complete
+    assert [f.pts for f in first] == [i * FRAME_SAMPLES for i in range(5 + HANGOVER_FRAMES)]
+    assert [_loud(f) for f in first] == [True] * 5 + [False] * HANGOVER_FRAMES
+
+    waiting = asyncio.ensure_future(track.recv())
+    clock.now += 3.0  # three quiet seconds: no frame, however far the clock moves
+    assert await _stays_pending(waiting)
+    assert track.frames_sent == 5 + HANGOVER_FRAMES
+
+    elapsed = clock.now - 100.0
+    said = asyncio.create_task(track.say("b", "Second."))
+    lead_in = await asyncio.wait_for(waiting, 5)
+    speech = await asyncio.wait_for(track.recv(), 5)  # due at once: no pacing wait
+    # The speech starts where the wall clock is (within a frame), after one silent frame.
+    assert not _loud(lead_in) and _loud(speech)
+    assert speech.pts == lead_in.pts + FRAME_SAMPLES
+    assert elapsed - 0.02 <= speech.pts / SAMPLE_RATE <= elapsed + 1e-9
+    assert speech.pts % FRAME_SAMPLES == 0
+    track.stop()
+    await said
 
 
 async def test_say_plays_every_sentence_and_reports_it_complete() -> None:
@@ -98,7 +199,9 @@ async def test_interrupt_silences_the_next_frame_and_keeps_what_was_heard() -> N
     assert played.text_played == "One two three four. Five six seven"
     assert played.seconds_played == pytest.approx(0.88, abs=0.001)
     assert await said == played
-    assert not _loud(await track.recv())
+    quiet = [await asyncio.wait_for(track.recv(), 5) for _ in range(HANGOVER_FRAMES)]
+    assert not any(_loud(frame) for frame in quiet)
+    assert await _stays_pending(asyncio.ensure_future(track.recv()))  # then nothing
     assert track.interrupt() is None
 
 
@@ -116,11 +219,29 @@ async def test_a_new_utterance_cuts_the_one_playing() -> None:
 
 async def test_paced_frames_follow_the_wall_clock() -> None:
     track = AgentVoiceTrack(ToneSpeech())
-    await track.recv()
+    said = asyncio.create_task(track.say("p", "One two three four."))
+    await asyncio.wait_for(track.recv(), 5)
     started = time.monotonic()
     for _ in range(10):
         await track.recv()
     assert 0.17 < time.monotonic() - started < 0.5
+    track.stop()
+    await said
+
+
+async def test_an_utterance_ends_when_its_synthesis_ends_after_its_last_frame() -> None:
+    speech = GatedSpeech()
+    track = AgentVoiceTrack(speech, paced=False)
+    said = asyncio.create_task(track.say("g", "One two three four."))
+    frames = [await asyncio.wait_for(track.recv(), 5) for _ in range(25 + HANGOVER_FRAMES)]
+    assert sum(_loud(frame) for frame in frames) == 25
+    assert not said.done() and track.speaking  # the text-to-speech might still add audio
+
+    speech.release.set()  # ...but it has no more: no frame is coming to finish the utterance
+
+    played = await asyncio.wait_for(said, 5)
+    assert played.complete and played.seconds_played == pytest.approx(0.5)
+    assert not track.speaking
 
 
 async def test_stop_ends_the_track_and_returns_the_utterance_as_cut() -> None:
@@ -128,6 +249,7 @@ async def test_stop_ends_the_track_and_returns_the_utterance_as_cut() -> None:
     said = asyncio.create_task(track.say("u3", TWO_SENTENCES))
     await asyncio.wait_for(track.recv(), 5)
     track.stop()
+    assert track.frames_sent == 1
     assert not (await said).complete
     with pytest.raises(MediaStreamError):
         await track.recv()
