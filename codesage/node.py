@@ -333,6 +333,7 @@ async def load_voice_resources(
     ice_servers: list[IceServer],
     recordings: BlobStore | None,
     metrics: NodeMetrics | None = None,
+    max_live_peers: int | None = None,
 ) -> VoiceResources:
     """Load the speech models once per node (in threads: this takes seconds)."""
     from codesage.agents.speech_to_text import WhisperSpeechToText
@@ -364,6 +365,7 @@ async def load_voice_resources(
         ice_servers=ice_servers,
         recordings=recordings,
         metrics=metrics,
+        max_live_peers=max_live_peers,
     )
 
 

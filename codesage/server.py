@@ -83,6 +83,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                     ice_servers=settings.ice_servers,
                     recordings=LocalFolderBlobStore(settings.data_dir / "recordings"),
                     metrics=metrics,
+                    max_live_peers=settings.voice_capacity(),
                 )
             node = await build_node(
                 storage,

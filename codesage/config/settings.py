@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2", description="Sentence-embedding model used for scoring."
     )
+    max_voice_interviews: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="Spoken interviews a node runs at once (more type); default 4 per CPU core.",
+    )
     inference_threads: int = Field(
         default=2, ge=1, le=64, description="Threads in the shared model-inference pool."
     )
@@ -210,6 +216,13 @@ class Settings(BaseSettings):
             timeout_seconds=self.llm_timeout_seconds,
             resume_questions=self.llm_resume_questions,
         )
+
+    def voice_capacity(self) -> int:
+        """Spoken interviews this node takes: the setting, else 4 per core.
+
+        Measured on 2 cores (docs/performance.md): 8 hold, slowly; at 12 the peers drop.
+        """
+        return self.max_voice_interviews or 4 * (os.cpu_count() or 1)
 
     def resolved_jwt_secret(self) -> str:
         """The configured JWT secret, or one generated once and kept in the data folder."""

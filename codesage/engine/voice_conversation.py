@@ -55,6 +55,8 @@ class VoiceResources:
     turn_taking: TurnTakingSettings = field(default_factory=TurnTakingSettings)
     metrics: NodeMetrics | None = None
     ice_connect_timeout: float = 15.0
+    max_live_peers: int | None = None
+    """Candidate voice peers the node runs at once; past it candidates type (None: no limit)."""
 
 
 def recording_prefix(interview_id: uuid.UUID) -> str:
@@ -402,9 +404,28 @@ class VoiceConversations:
         """The interview's conversation, if voice was started for it on this node."""
         return self._conversations.get(interview_id)
 
+    @property
+    def live_peers(self) -> int:
+        """Conversations with a candidate peer now."""
+        return sum(1 for c in self._conversations.values() if c.peer is not None)
+
     def open(self, interview_id: uuid.UUID) -> VoiceConversation:
-        """The interview's conversation, created on first use."""
+        """The interview's conversation, created on first use.
+
+        Refused with `voice_at_capacity` when a new peer would pass `max_live_peers`: past the
+        node's measured capacity every interview's voice degrades at once (docs/performance.md),
+        so one more candidate types instead. A reconnecting peer is never refused.
+        """
         conversation = self._conversations.get(interview_id)
+        limit = self._resources.max_live_peers
+        has_peer = conversation is not None and conversation.peer is not None
+        if limit is not None and not has_peer and self.live_peers >= limit:
+            log.warning("voice at capacity", extra={"interview_id": str(interview_id)})
+            raise InterviewError(
+                "voice_at_capacity",
+                "Spoken answers are busy on this server right now; please type your answers.",
+                503,
+            )
         if conversation is None:
 
             async def ask(command: Command) -> Any:

@@ -17,11 +17,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from aiortc import RTCPeerConnection
 
 from codesage.agents.speech_to_text import AudioArray, Transcript, TranscriptSegment
 from codesage.agents.text_to_speech import SpeechChunk, split_sentences
-from codesage.engine.commands import Answer, Command
-from codesage.engine.voice_conversation import VoiceConversation, VoiceResources
+from codesage.engine.commands import Answer, Command, InterviewError
+from codesage.engine.voice_conversation import (
+    VoiceConversation,
+    VoiceConversations,
+    VoiceResources,
+)
 from codesage.media.endpointing import TurnTakingSettings
 from codesage.media.inference_pool import SpeechInferencePool
 from codesage.media.vad import CONTEXT_SAMPLES, WINDOW_SAMPLES, VadState
@@ -234,3 +239,50 @@ async def test_i_am_done_and_a_dropped_track_take_the_early_final_too(
     assert len(speaking.finals.audio) == 1
     assert text == f"an answer of {len(speaking.finals.audio[0])} samples"
     assert len(speaking.finals.audio[0]) < len(done.finals.audio[0])  # no pause in it yet
+
+
+async def _browser_offer(peers: list[RTCPeerConnection]) -> str:
+    """A candidate's offer: audio out and back, as the browser sends it."""
+    peer = RTCPeerConnection()
+    peers.append(peer)
+    peer.addTransceiver("audio", direction="sendrecv")
+    await peer.setLocalDescription(await peer.createOffer())
+    return peer.localDescription.sdp
+
+
+async def test_a_node_at_voice_capacity_asks_the_next_candidate_to_type() -> None:
+    executor = ThreadPoolExecutor(1)
+    pool = SpeechInferencePool(FinalDecodes(), workers=1, partial_stt=PartialDecodes())
+    resources = VoiceResources(
+        text_to_speech=ToneSpeech(),
+        speech_pool=pool,
+        vad_model=LoudnessVad(),  # type: ignore[arg-type]
+        synthesis_executor=executor,
+        max_live_peers=1,
+    )
+
+    async def ask(interview_id: uuid.UUID, command: Command) -> Any:
+        return {"accepted": True}
+
+    voices = VoiceConversations(resources, ask)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    browsers: list[RTCPeerConnection] = []
+    try:
+        await voices.open(first).accept_offer(await _browser_offer(browsers))
+        with pytest.raises(InterviewError) as refused:
+            voices.open(second)
+        assert (refused.value.code, refused.value.status) == ("voice_at_capacity", 503)
+
+        # The candidate who holds the place reconnects (a new offer): never refused.
+        await voices.open(first).accept_offer(await _browser_offer(browsers))
+        assert voices.live_peers == 1
+
+        await voices.close(first)  # that interview ended: the place is free
+        await voices.open(second).accept_offer(await _browser_offer(browsers))
+        assert voices.live_peers == 1
+    finally:
+        for browser in browsers:
+            await browser.close()
+        await voices.close_all()
+        await pool.aclose()
+        executor.shutdown()

@@ -124,6 +124,8 @@ export function voiceProblemText(code: string, message: string): string {
   switch (code) {
     case "voice_unavailable":
       return "Spoken answers are not available for this interview right now — please type your answers.";
+    case "voice_at_capacity":
+      return "Spoken answers are busy on this server right now — please type your answers; you can try voice again later.";
     case "disconnected":
     case "timeout":
       return "The voice connection could not be set up because the server did not answer. You can keep typing; voice is tried again when the connection is back.";

@@ -120,7 +120,7 @@ export function useVoice({ stream, connected, joinCount, finished, signal, iceSe
       if (cancelled) return;
       const code = error instanceof VoiceNegotiationError ? error.code : "negotiation_failed";
       const message = error instanceof Error ? error.message : String(error);
-      if (code === "voice_unavailable") {
+      if (code === "voice_unavailable" || code === "voice_at_capacity") {
         if (connectTimer !== null) window.clearTimeout(connectTimer);
         connectTimer = null;
         setStatus("unavailable");
