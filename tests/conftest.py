@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -95,3 +97,14 @@ async def node(storage: Storage, redis_prefix: str, rubric_scorer: Any) -> Async
     )
     yield built
     await built.close()
+
+
+@pytest.fixture
+async def redis_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A Redis server of the test's own (embedded): for nodes in other processes to share."""
+    from codesage.storage.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "redis")
+    url = await asyncio.to_thread(server.start)
+    yield url
+    await asyncio.to_thread(server.stop)

@@ -16,7 +16,7 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +26,6 @@ import pytest
 from playwright.async_api import ConsoleMessage, Page, WebSocket, async_playwright, expect
 
 from codesage.signaling.auth import JwtTokens, Role
-from codesage.storage.embedded import EmbeddedRedis
 from tests.conftest import TEST_JWT_SECRET
 from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.resilience.serve_process import ServeProcess, serve_env, start_serve
@@ -47,15 +46,6 @@ DRAFT = (
     "Draft typed before the failover: I would keep the change small, add a regression test "
     "and watch the latency metrics after the deploy."
 )
-
-
-@pytest.fixture
-async def redis_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A Redis of the test's own that both nodes share."""
-    server = EmbeddedRedis(tmp_path / "redis")
-    url = await asyncio.to_thread(server.start)
-    yield url
-    await asyncio.to_thread(server.stop)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from redis.asyncio import Redis
 
 from codesage.agents.template import InterviewTemplate
 from codesage.signaling.auth import JwtTokens, Role
-from codesage.storage.embedded import EmbeddedRedis
 from tests.conftest import TEST_JWT_SECRET
 from tests.resilience.serve_process import ServeProcess, serve_env, start_serve
 
@@ -27,15 +26,6 @@ LEASE_TTL_S = 2.0
 DRAIN_S = 5.0
 RESUME_WITHIN_S = 5.0
 TIMEOUT_S = 10
-
-
-@pytest.fixture
-async def redis_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A Redis of the test's own that both nodes share."""
-    server = EmbeddedRedis(tmp_path / "redis")
-    url = await asyncio.to_thread(server.start)
-    yield url
-    await asyncio.to_thread(server.stop)
 
 
 @pytest.fixture
