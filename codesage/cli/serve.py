@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codesage.config import SettingsError, configure_logging, load_settings
+from codesage.config.allocator import limit_malloc_arenas
 from codesage.storage.connections import DatabaseError, RedisUnavailableError
 from codesage.storage.embedded import EmbeddedServerError
 
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"codesage serve: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    # Before any thread starts: every model, codec and executor thread would get an arena.
+    limit_malloc_arenas()
     try:
         asyncio.run(serve(settings))
     except (DatabaseError, RedisUnavailableError, EmbeddedServerError) as exc:
