@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,9 @@ from codesage.agents.template import Rubric
 from codesage.config.metrics import NodeMetrics
 
 log = logging.getLogger(__name__)
+
+PREPARED_RUBRICS_KEPT = 512
+"""Rubrics remembered as prepared (the encoder's cache holds their vectors)."""
 
 
 class ScoringPool:
@@ -45,6 +49,7 @@ class ScoringPool:
         self._max_pending = pending
         self._in_flight = 0
         self._closed = False
+        self._prepared: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     @property
     def in_flight(self) -> int:
@@ -65,6 +70,15 @@ class ScoringPool:
         prepare = getattr(self._scorer, "prepare", None)
         if prepare is None or self._closed:
             return
+        # Interviews on one template ask the same questions, often in the same second: embed a
+        # rubric once, not once per interview ahead of their answers' scores in the queue.
+        key = (question, rubric.model_dump_json())
+        if key in self._prepared:
+            self._prepared.move_to_end(key)
+            return
+        self._prepared[key] = None
+        if len(self._prepared) > PREPARED_RUBRICS_KEPT:
+            self._prepared.popitem(last=False)
         future = self._executor.submit(prepare, question, rubric)
         future.add_done_callback(_log_failure)
 

@@ -125,3 +125,29 @@ async def test_the_real_scorer_gives_the_same_result_through_the_pool(
         )
     direct = answer_scorer.score("How to retry?", answer, RUBRIC)
     assert all(result == direct for result in pooled)
+
+
+class CountingPreparer(GatedScorer):
+    """Records the rubric preparations it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[str] = []
+
+    def prepare(self, question: str, rubric: Rubric) -> None:
+        self.prepared.append(question)
+
+
+async def test_a_rubric_asked_by_many_interviews_is_prepared_once() -> None:
+    scorer = CountingPreparer()
+    async with ScoringPool(scorer, max_workers=2) as pool:
+        for _ in range(4):  # four interviews ask the same question in the same second
+            pool.prepare("How do you make payments retry-safe?", RUBRIC)
+        pool.prepare("Another question?", RUBRIC)
+        other = Rubric(reference_answer="A different rubric for the same words.")
+        pool.prepare("How do you make payments retry-safe?", other)
+    assert sorted(scorer.prepared) == [
+        "Another question?",
+        "How do you make payments retry-safe?",
+        "How do you make payments retry-safe?",
+    ]
