@@ -131,7 +131,7 @@ class SecondOpinionReviewer:
         task.add_done_callback(self._tasks.discard)
 
     async def settle(self) -> None:
-        """Wait for the opinions in progress (tests, and a node closing gracefully)."""
+        """Wait for the opinions in progress (tests; a closing node abandons them instead)."""
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
