@@ -30,8 +30,11 @@ server's `at` times are comparable only when both run on one machine, which is t
   estimated from its proportional position in the utterance (the end of the word: the k-th of
   n words ends at start + k/n of the spoken duration, shifted by the inserted pause when it
   lies after it); lag = the arrival of the first `answer_partial` that contains the word
-  (aligned with difflib on normalized words) − that time. Words that never appear in a partial
-  are left out; `caption_partial_coverage` gives the share that did.
+  (aligned with difflib on normalized words) − that time. A partial is read as a caption shows
+  it: its stable words, then its tentative ones (a wrong tentative word does not align, so it
+  does not count). Words that never appear in a partial are left out;
+  `caption_partial_coverage` gives the share that did. `caption_stable_lag_ms` is the same
+  for the stable words alone (LocalAgreement-2's commitment).
 - final_lag_ms: end of speech → `answer_final` received.
 - wer: corpus word error rate (jiwer) of the finals against the manifest transcripts, both
   normalized with Whisper's English text normalizer (the copy in transformers, without the
@@ -310,7 +313,7 @@ class TurnRecord:
     speech_s: float = 0.0
     pause_at_s: float | None = None
     pause_s: float = 0.0
-    partials: list[tuple[float, str]] = field(default_factory=list)
+    partials: list[tuple[float, str, str]] = field(default_factory=list)  # at, stable, tentative
     final_text: str | None = None
     final_at: float | None = None  # server clock (the event's `at`)
     final_received: float | None = None
@@ -605,7 +608,10 @@ async def run_interview(spec: InterviewSpec) -> dict[str, Any]:
                 if event["type"] == "answer_partial" and event["payload"].get("prompt_id") == (
                     prompt_id
                 ):
-                    record.partials.append((arrived, str(event["payload"].get("text", ""))))
+                    payload = event["payload"]
+                    record.partials.append(
+                        (arrived, str(payload.get("text", "")), str(payload.get("tentative", "")))
+                    )
             following = await events.wait_for(
                 lambda e, p=prompt_id: e["type"] == "prompt" and e["payload"].get("prompt_id") != p,
                 cursor,
@@ -1008,15 +1014,19 @@ def word_speech_ends(turn: dict[str, Any], words: int) -> list[float]:
     return ends
 
 
-def caption_lags(turn: dict[str, Any], normalize: Callable[[str], str]) -> tuple[list[float], int]:
-    """Per reference word first seen in a partial: its lag in ms; and the reference length."""
+def caption_lags(
+    turn: dict[str, Any], normalize: Callable[[str], str], *, stable_only: bool = False
+) -> tuple[list[float], int]:
+    """Per reference word first seen in a partial (its stable words, then its tentative ones,
+    as a caption shows them; `stable_only`: the stable words alone): its lag in ms; and the
+    reference length."""
     reference = normalize(turn["transcript"]).split()
     if not reference or turn["speech_start"] is None:
         return [], len(reference)
     ends = word_speech_ends(turn, len(reference))
     first_seen: dict[int, float] = {}
-    for arrived, text in turn["partials"]:
-        heard = normalize(text).split()
+    for arrived, stable, tentative in turn["partials"]:
+        heard = normalize(stable if stable_only else f"{stable} {tentative}").split()
         matcher = difflib.SequenceMatcher(None, reference, heard, autojunk=False)
         for block in matcher.get_matching_blocks():
             for i in range(block.a, block.a + block.size):
@@ -1050,7 +1060,7 @@ def summarize(
     """The latency, caption and accuracy figures over every turn of every client."""
     normalize = _normalizer()
     turns = [t for r in results for t in r["turns"] if t["speech_end"] is not None]
-    response, gap, final_lag, lags = [], [], [], []
+    response, gap, final_lag, lags, stable_lags = [], [], [], [], []
     words_total = words_seen = 0
     references, hypotheses = [], []
     for turn in turns:
@@ -1062,6 +1072,7 @@ def summarize(
             final_lag.append(1000 * (turn["final_received"] - turn["speech_end"]))
         word_lags, words = caption_lags(turn, normalize)
         lags += word_lags
+        stable_lags += caption_lags(turn, normalize, stable_only=True)[0]
         words_total += words
         words_seen += len(word_lags)
         if not turn["lost"] and turn["final_text"] is not None:
@@ -1079,6 +1090,7 @@ def summarize(
         "turn_gap_ms": percentiles(gap, "p50", "p95", "max"),
         "caption_partial_lag_ms": percentiles(lags, "p50", "p95", "max"),
         "caption_partial_coverage": round(words_seen / words_total, 3) if words_total else None,
+        "caption_stable_lag_ms": percentiles(stable_lags, "p50", "p95", "max"),
         "final_lag_ms": percentiles(final_lag, "p50", "p95", "max"),
         "wer": corpus_wer(references, hypotheses),
         "lost_final_segments": sum(1 for t in turns if t["lost"]),

@@ -290,8 +290,12 @@ class InterviewActor:
     async def _partial(self, command: PartialAnswer) -> dict[str, Any]:
         prompt = self._require_answerable(command.prompt_id)
         text = command.text.strip()[:MAX_ANSWER_CHARS]
-        if text:
-            self._emit("answer_partial", {"prompt_id": prompt.prompt_id, "text": text})
+        tentative = command.tentative.strip()[: max(0, MAX_ANSWER_CHARS - len(text))]
+        if text or tentative:
+            payload = {"prompt_id": prompt.prompt_id, "text": text}
+            if tentative:
+                payload["tentative"] = tentative
+            self._emit("answer_partial", payload)
             await self._commit()
         return {"accepted": True}
 

@@ -43,10 +43,12 @@ class Answer:
 
 @dataclass(frozen=True)
 class PartialAnswer:
-    """The stable live caption of the answer being spoken (each extends the previous)."""
+    """The live caption of the answer being spoken: `text` is stable (each extends the
+    previous), `tentative` the newest decode's guess at the words after it."""
 
     prompt_id: str
     text: str
+    tentative: str = ""
 
 
 @dataclass(frozen=True)

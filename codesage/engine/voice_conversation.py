@@ -25,7 +25,7 @@ from codesage.config.metrics import NodeMetrics
 from codesage.config.settings import IceServer
 from codesage.engine.commands import Answer, Command, InterviewError, PartialAnswer, PromptPlayed
 from codesage.media.audio_in import AudioWindow
-from codesage.media.captions import LiveCaptioner
+from codesage.media.captions import CaptionUpdate, LiveCaptioner
 from codesage.media.endpointing import EndpointDetector, TurnEventKind, TurnTakingSettings
 from codesage.media.inference_pool import SpeechInferencePool
 from codesage.media.peer import CandidatePeer, ObserverPeer, RecordingTarget
@@ -102,7 +102,7 @@ class VoiceConversation:
         self._prompt_id: str | None = None
         self._turn: SpokenTurn | None = None
         self._speaking: asyncio.Task[None] | None = None
-        self._partials: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._partials: asyncio.Queue[tuple[str, CaptionUpdate]] = asyncio.Queue()
         self._partial_sender = asyncio.create_task(self._send_partials())
         self._recording_origin = time.time()
         self._speech_run_s = 0.0
@@ -298,9 +298,9 @@ class VoiceConversation:
     def _new_turn(self, prompt_id: str) -> SpokenTurn:
         endpoint = EndpointDetector(self._resources.turn_taking)
 
-        def on_partial(text: str) -> None:
-            endpoint.update_text(text)
-            self._partials.put_nowait((prompt_id, text))
+        def on_partial(update: CaptionUpdate) -> None:
+            endpoint.update_text(update.stable)
+            self._partials.put_nowait((prompt_id, update))
 
         captioner = LiveCaptioner(
             self._resources.speech_pool.for_stream(str(self.interview_id)), on_partial=on_partial
@@ -374,12 +374,12 @@ class VoiceConversation:
 
     async def _send_partials(self) -> None:
         while True:
-            prompt_id, text = await self._partials.get()
+            prompt_id, update = await self._partials.get()
             # Only the newest caption matters: skip ones already overtaken.
             while not self._partials.empty():
-                prompt_id, text = self._partials.get_nowait()
+                prompt_id, update = self._partials.get_nowait()
             try:
-                await self._ask(PartialAnswer(prompt_id, text))
+                await self._ask(PartialAnswer(prompt_id, update.stable, update.tentative))
             except InterviewError:
                 pass  # the prompt moved on; the caption is stale
             except Exception:

@@ -2,6 +2,9 @@
 
 LocalAgreement-2 (as in ufal/whisper_streaming): a word is committed once two successive
 decodes agree on it (case and punctuation ignored); committed words are never retracted.
+The newest decode's words past the committed ones are published too, as a tentative tail
+that the next decode may change: readers see a word one decode sooner (live captions in
+meeting tools show such grey text), and only the stable part feeds the end-of-turn logic.
 When the candidate pauses, the decode of the audio up to the pause is committed whole (the
 speaker stopped, so nothing later can change it), which lets the endpointer see the last
 words quickly, and the caption window is sealed there: later partials decode only the audio
@@ -34,6 +37,14 @@ class UtteranceTranscriber(Protocol):
     async def __call__(
         self, audio: AudioArray, *, kind: DecodeKind, prompt: str | None = None
     ) -> Transcript: ...
+
+
+@dataclass(frozen=True)
+class CaptionUpdate:
+    """A live caption: `stable` words are never retracted, `tentative` ones may still change."""
+
+    stable: str
+    tentative: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,7 +154,7 @@ class LiveCaptioner:
         *,
         settings: CaptionSettings | None = None,
         prompt: str | None = None,
-        on_partial: Callable[[str], None] | None = None,
+        on_partial: Callable[[CaptionUpdate], None] | None = None,
     ) -> None:
         self._transcribe = transcribe
         self._settings = settings if settings is not None else CaptionSettings()
@@ -158,6 +169,7 @@ class LiveCaptioner:
         self._decoded_to = 0
         self._sealed: list[_Word] = []
         self._committed: list[_Word] = []
+        self._tentative: list[_Word] = []
         self._previous: list[_Word] | None = None
         self._task: asyncio.Task[None] | None = None
         self._speculation: _Speculation | None = None
@@ -169,6 +181,11 @@ class LiveCaptioner:
     def partial(self) -> str:
         """The committed words so far (each partial is a prefix of the next)."""
         return " ".join(word.display for word in (*self._sealed, *self._committed))
+
+    @property
+    def tentative(self) -> str:
+        """The newest decode's words after the committed ones (the next decode may change them)."""
+        return " ".join(word.display for word in self._tentative)
 
     @property
     def voiced_s(self) -> float:
@@ -335,6 +352,10 @@ class LiveCaptioner:
                 agreed = new[: _common_prefix(before, new)]
         self._committed.extend(agreed)
         self._previous = hypothesis
+        shown = self.tentative
+        # A decode that does not line up with the committed words shows nothing tentative
+        # rather than words that might repeat or contradict them.
+        self._tentative = new[len(agreed) :] if new is not None else []
         window_s = (end - self._window_start) / SAMPLE_RATE
         if at_pause and window_s >= self._settings.seal_after_s:
             self._seal(end)
@@ -342,12 +363,13 @@ class LiveCaptioner:
             # No usable pause in a long stretch: drop the uncommitted tail from the caption
             # (the final transcript still has it) rather than decode an ever-longer window.
             self._seal(self._audio.length)
-        if agreed and self._on_partial is not None:
-            self._on_partial(self.partial)
+        if (agreed or self.tentative != shown) and self._on_partial is not None:
+            self._on_partial(CaptionUpdate(self.partial, self.tentative))
 
     def _seal(self, at: int) -> None:
         self._sealed.extend(self._committed)
         self._committed = []
+        self._tentative = []
         self._previous = None
         self._window_start = at
         self._decoded_to = max(self._decoded_to, at)

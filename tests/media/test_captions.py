@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from codesage.agents.speech_to_text import AudioArray, Transcript, TranscriptSegment
-from codesage.media.captions import CaptionSettings, LiveCaptioner
+from codesage.media.captions import CaptionSettings, CaptionUpdate, LiveCaptioner
 from codesage.media.endpointing import EndpointDetector, TurnEventKind
 from codesage.media.inference_pool import DecodeKind, PartialShed, SpeechInferencePool
 from codesage.media.vad import SileroVadModel, VoiceActivityDetector
@@ -64,15 +64,24 @@ async def test_words_are_committed_when_two_decodes_agree_and_never_retracted() 
         "So the first thing I would do",  # "I'd" vs "I" disagree: nothing new
         "Sue the first thing I would do is",  # an early flip does not stall captions
     ]
-    published: list[str] = []
+    published: list[CaptionUpdate] = []
     transcriber = ScriptedTranscriber(script)
     captioner = LiveCaptioner(
         transcriber, settings=CaptionSettings(interval_s=1.0), on_partial=published.append
     )
     await feed(captioner, speech(5.2), speaking=True)
     assert [kind for kind, _ in transcriber.calls] == [DecodeKind.PARTIAL] * 5
-    assert published == ["So the", "So the first thing", "So the first thing I would do"]
+    # Each decode's unagreed words are shown at once as tentative, a decode before they
+    # become stable; a flipped word ("I'd" → "I would") is replaced, never committed.
+    assert published == [
+        CaptionUpdate("", "So the"),
+        CaptionUpdate("So the", "first thing"),
+        CaptionUpdate("So the first thing", "I'd"),
+        CaptionUpdate("So the first thing", "I would do"),
+        CaptionUpdate("So the first thing I would do", "is"),
+    ]
     assert captioner.partial == "So the first thing I would do"
+    assert captioner.tentative == "is"
     final = await captioner.finish()
     assert final.text == "final text"
     assert transcriber.calls[-1] == (DecodeKind.FINAL, len(captioner.audio()))
@@ -87,6 +96,7 @@ async def test_a_pause_commits_the_whole_decode_and_long_windows_are_sealed() ->
     assert captioner.partial == "We used"
     await feed(captioner, quiet(2.0), speaking=False)
     assert captioner.partial == "We used Redis with a short expiry."
+    assert captioner.tentative == ""  # a pause commits the whole decode
     # Only 0.3 s of the pause is kept, and the next window starts after the pause.
     assert captioner.voiced_s == pytest.approx(2.8, abs=0.04)
     await feed(captioner, speech(1.0), speaking=True)
@@ -227,14 +237,15 @@ async def test_live_captions_of_a_spoken_answer(
     pool: SpeechInferencePool, speech_cache: Path
 ) -> None:
     audio = join(silence(0.5), synthesize(ANSWER, speech_cache), silence(2.0))
-    published: list[str] = []
+    published: list[CaptionUpdate] = []
     captioner = LiveCaptioner(pool.for_stream("interview-1"), on_partial=published.append)
     endpointer = EndpointDetector()
     events = await listen(audio, VoiceActivityDetector(SileroVadModel()), endpointer, captioner)
     assert [event.kind for event in events] == [TurnEventKind.SPEECH_STARTED]
     assert len(published) >= 3
     for earlier, later in itertools.pairwise(published):
-        assert later.startswith(earlier) and len(later) > len(earlier)
-    assert word_error_rate(ANSWER, published[-1]) < 0.35
+        assert later.stable.startswith(earlier.stable)
+    assert any(update.tentative for update in published)
+    assert word_error_rate(ANSWER, published[-1].stable) < 0.35
     final = await captioner.finish()
     assert word_error_rate(ANSWER, final.text) < 0.25

@@ -1,4 +1,6 @@
 import { useEffect, useState } from "react";
+import type { LiveCaption } from "../shared/captions";
+import { LiveCaptionText } from "../shared/LiveCaptionText";
 import type { Ack } from "../shared/types";
 import { AgentAudio } from "./AgentAudio";
 import { MIC_DENIED_TEXT, voiceSupported } from "./media";
@@ -12,7 +14,7 @@ export interface VoicePanelProps {
   note: string | null;
   promptId: string | null;
   /** The live caption of the spoken answer in progress, or null. */
-  caption: string | null;
+  caption: LiveCaption | null;
   /** The final answer to the current prompt when it was spoken. */
   spokenAnswer: string | null;
   /** The current prompt can still be answered. */
@@ -103,7 +105,7 @@ export function VoicePanel(props: VoicePanelProps) {
       <div className="caption-box">
         <p className="subhead">Live caption of your spoken answer</p>
         <p className="live-caption" aria-live="polite" data-testid="live-caption">
-          {speaking ? caption : ""}
+          {speaking ? <LiveCaptionText caption={caption} /> : ""}
         </p>
         {!speaking && !spokenAnswer ? (
           <p className="muted small">{answerable ? "Your words appear here as you speak." : ""}</p>

@@ -104,7 +104,7 @@ describe("candidate captions", () => {
       ev(3, "answer_partial", { prompt_id: "p1", text: "I would" }),
       ev(4, "answer_partial", { prompt_id: "p1", text: "I would shard" }),
     ]);
-    expect(currentCaption(session)).toBe("I would shard");
+    expect(currentCaption(session)).toEqual({ text: "I would shard", tentative: "" });
     expect(canAnswer(session)).toBe(true);
     session = applyCandidateEvents(session, [
       ev(5, "answer_final", { prompt_id: "p1", text: "I would shard by user.", source: "voice" }),
@@ -129,6 +129,6 @@ describe("candidate captions", () => {
     let session = sessionFromSnapshot(snapshot({ state: "questioning", prompt: prompt("p1") }), null);
     session = applyCandidateEvents(session, [ev(3, "answer_partial", { prompt_id: "p1", text: "so far" })]);
     const rejoined = sessionFromSnapshot(snapshot({ state: "questioning", prompt: prompt("p1"), last_seq: 3 }), session);
-    expect(currentCaption(rejoined)).toBe("so far");
+    expect(currentCaption(rejoined)).toEqual({ text: "so far", tentative: "" });
   });
 });

@@ -1,4 +1,4 @@
-import { applyCaptionEvent, liveCaption, noCaptions, type Captions } from "../shared/captions";
+import { applyCaptionEvent, liveCaption, noCaptions, type Captions, type LiveCaption } from "../shared/captions";
 import { asKnownEvent } from "../shared/events";
 import { normalizeSummary } from "../shared/summary";
 import type {
@@ -160,7 +160,7 @@ export function canAnswer(session: CandidateSession): boolean {
 }
 
 /** The live caption of the candidate's spoken answer to the current prompt, while it is open. */
-export function currentCaption(session: CandidateSession): string | null {
+export function currentCaption(session: CandidateSession): LiveCaption | null {
   const prompt = session.prompt;
   if (!prompt || session.answers[prompt.prompt_id] !== undefined) return null;
   return liveCaption(session.captions, prompt.prompt_id);

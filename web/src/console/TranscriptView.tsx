@@ -1,6 +1,7 @@
 import { AnswerScore } from "../shared/AnswerScore";
 import { formatClock, promptKindLabel } from "../shared/format";
 import { HighlightedText } from "../shared/HighlightedText";
+import { LiveCaptionText } from "../shared/LiveCaptionText";
 import type { PlayedPrompt, TranscriptItem } from "../shared/transcript";
 
 interface Props {
@@ -73,7 +74,7 @@ function ItemView({ item, current }: { item: TranscriptItem; current: boolean })
             {current ? "Live caption (candidate speaking)" : "Caption of an unfinished spoken answer"}
           </p>
           <p className="partial" aria-live="off" data-testid="transcript-partial">
-            {item.partial}
+            <LiveCaptionText caption={item.partial} />
           </p>
         </div>
       ) : item.prompt.kind === "closing" ? null : current ? (

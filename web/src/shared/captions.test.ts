@@ -8,9 +8,23 @@ describe("captions from answer_partial / answer_final", () => {
       ev(3, "answer_partial", { prompt_id: "p1", text: "I would" }),
       ev(4, "answer_partial", { prompt_id: "p1", text: "I would add a cache" }),
     ]);
-    expect(captions.p1).toEqual({ text: "I would add a cache", final: false, source: null, seq: 4 });
-    expect(liveCaption(captions, "p1")).toBe("I would add a cache");
+    expect(captions.p1).toEqual({ text: "I would add a cache", tentative: "", final: false, source: null, seq: 4 });
+    expect(liveCaption(captions, "p1")).toEqual({ text: "I would add a cache", tentative: "" });
     expect(liveCaption(captions, "p2")).toBeNull();
+  });
+
+  it("shows tentative words after the stable ones until a later partial settles them", () => {
+    let captions = applyCaptionEvents(noCaptions, [
+      ev(3, "answer_partial", { prompt_id: "p1", text: "", tentative: "I would" }),
+    ]);
+    expect(liveCaption(captions, "p1")).toEqual({ text: "", tentative: "I would" });
+    captions = applyCaptionEvent(captions, ev(4, "answer_partial", { prompt_id: "p1", text: "I would", tentative: "add a" }));
+    expect(liveCaption(captions, "p1")).toEqual({ text: "I would", tentative: "add a" });
+    captions = applyCaptionEvent(captions, ev(5, "answer_partial", { prompt_id: "p1", text: "I would add a cache" }));
+    expect(liveCaption(captions, "p1")).toEqual({ text: "I would add a cache", tentative: "" });
+    captions = applyCaptionEvent(captions, ev(6, "answer_final", { prompt_id: "p1", text: "I would add a cache.", source: "voice" }));
+    expect(captions.p1?.tentative).toBe("");
+    expect(liveCaption(captions, "p1")).toBeNull();
   });
 
   it("replaces the caption with the final voice answer, which ends the live caption", () => {
@@ -18,7 +32,7 @@ describe("captions from answer_partial / answer_final", () => {
       ev(3, "answer_partial", { prompt_id: "p1", text: "I would add a" }),
       ev(4, "answer_final", { prompt_id: "p1", text: "I would add a cache.", source: "voice" }),
     ]);
-    expect(captions.p1).toEqual({ text: "I would add a cache.", final: true, source: "voice", seq: 4 });
+    expect(captions.p1).toEqual({ text: "I would add a cache.", tentative: "", final: true, source: "voice", seq: 4 });
     expect(liveCaption(captions, "p1")).toBeNull();
   });
 
@@ -50,6 +64,6 @@ describe("captions from answer_partial / answer_final", () => {
       { seq: 5, type: "something_new", at: "", payload: {} },
     ]);
     expect(Object.keys(captions)).toEqual(["p1", "p2"]);
-    expect(liveCaption(captions, "p2")).toBe("second");
+    expect(liveCaption(captions, "p2")).toEqual({ text: "second", tentative: "" });
   });
 });

@@ -1,9 +1,14 @@
 import { asKnownEvent } from "./events";
 import type { RawEvent } from "./types";
 
-/** The caption of one prompt's answer: live while spoken, final once the answer is in. */
-export interface Caption {
+/** A live caption: `text` only grows; `tentative` is the newest guess at the words after it. */
+export interface LiveCaption {
   text: string;
+  tentative: string;
+}
+
+/** The caption of one prompt's answer: live while spoken, final once the answer is in. */
+export interface Caption extends LiveCaption {
   /** True after `answer_final`: the text is the answer, nothing will change it. */
   final: boolean;
   /** How the final answer came; null while the caption is still live. */
@@ -32,7 +37,8 @@ export function applyCaptionEvent(captions: Captions, raw: RawEvent): Captions {
     if (typeof promptId !== "string" || typeof text !== "string") return captions;
     const known = captions[promptId];
     if (known && (known.final || known.seq >= event.seq)) return captions;
-    return { ...captions, [promptId]: { text, final: false, source: null, seq: event.seq } };
+    const tentative = typeof event.payload.tentative === "string" ? event.payload.tentative : "";
+    return { ...captions, [promptId]: { text, tentative, final: false, source: null, seq: event.seq } };
   }
   if (event.type === "answer_final") {
     const { prompt_id: promptId, text, source } = event.payload;
@@ -43,6 +49,7 @@ export function applyCaptionEvent(captions: Captions, raw: RawEvent): Captions {
       ...captions,
       [promptId]: {
         text: typeof text === "string" ? text : "",
+        tentative: "",
         final: true,
         source: source === "voice" ? "voice" : "typed",
         seq: event.seq,
@@ -57,8 +64,9 @@ export function applyCaptionEvents(captions: Captions, events: readonly RawEvent
 }
 
 /** The live caption of a spoken answer in progress for `promptId`, or null. */
-export function liveCaption(captions: Captions, promptId: string | null | undefined): string | null {
+export function liveCaption(captions: Captions, promptId: string | null | undefined): LiveCaption | null {
   if (!promptId) return null;
   const caption = captions[promptId];
-  return caption && !caption.final && caption.text ? caption.text : null;
+  if (!caption || caption.final || !(caption.text || caption.tentative)) return null;
+  return { text: caption.text, tentative: caption.tentative };
 }

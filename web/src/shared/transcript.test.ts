@@ -12,7 +12,7 @@ describe("applyWatchEvents", () => {
     ]);
     expect(state.state).toBe("questioning");
     expect(state.items).toHaveLength(1);
-    expect(currentItem(state)?.partial).toBe("I would add a");
+    expect(currentItem(state)?.partial).toEqual({ text: "I would add a", tentative: "" });
     expect(currentItem(state)?.answer).toBeNull();
 
     const answered = applyWatchEvents(state, [
@@ -143,9 +143,9 @@ describe("applyWatchEvents", () => {
   it("updates the current prompt's caption with each partial until the voice answer replaces it", () => {
     let state = applyWatchEvents(emptyWatchState, [ev(1, "prompt", prompt("p1"))]);
     state = applyWatchEvents(state, [ev(2, "answer_partial", { prompt_id: "p1", text: "We" })]);
-    expect(currentItem(state)?.partial).toBe("We");
-    state = applyWatchEvents(state, [ev(3, "answer_partial", { prompt_id: "p1", text: "We used Redis" })]);
-    expect(currentItem(state)?.partial).toBe("We used Redis");
+    expect(currentItem(state)?.partial).toEqual({ text: "We", tentative: "" });
+    state = applyWatchEvents(state, [ev(3, "answer_partial", { prompt_id: "p1", text: "We used Redis", tentative: "as a" })]);
+    expect(currentItem(state)?.partial).toEqual({ text: "We used Redis", tentative: "as a" });
     state = applyWatchEvents(state, [
       ev(4, "answer_final", { prompt_id: "p1", text: "We used Redis as a cache.", source: "voice" }),
     ]);

@@ -1,3 +1,4 @@
+import type { LiveCaption } from "./captions";
 import { asKnownEvent } from "./events";
 import { normalizeSummary } from "./summary";
 import type {
@@ -30,7 +31,7 @@ export interface TranscriptItem {
   prompt: PromptPayload;
   askedAt: string;
   /** Live caption while the candidate speaks; cleared by the final answer. */
-  partial: string | null;
+  partial: LiveCaption | null;
   /** The latest `prompt_played` of this prompt (spoken again after a voice reconnect). */
   played: PlayedPrompt | null;
   answer: TranscriptAnswer | null;
@@ -144,7 +145,9 @@ export function applyWatchEvent(state: WatchState, raw: RawEvent): WatchState {
     }
     case "answer_partial":
       return updateItem(next, event.payload.prompt_id, at, (item) =>
-        item.answer ? item : { ...item, partial: event.payload.text },
+        item.answer
+          ? item
+          : { ...item, partial: { text: event.payload.text, tentative: event.payload.tentative ?? "" } },
       );
     case "prompt_played": {
       const { prompt_id: promptId, text_played: textPlayed, complete, seconds } = event.payload;

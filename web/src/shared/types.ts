@@ -196,7 +196,8 @@ export interface EventPayloads {
   state_changed: { state: InterviewState; previous: InterviewState | null };
   prompt: PromptPayload;
   answer_final: { prompt_id: string; text: string; source: "typed" | "voice" };
-  answer_partial: { prompt_id: string; text: string };
+  /** `text` is stable (each extends the last); `tentative` words may still change. */
+  answer_partial: { prompt_id: string; text: string; tentative?: string };
   /** Observers only: what the candidate heard of a spoken prompt (`complete` false: cut short). */
   prompt_played: { prompt_id: string; text_played: string; complete: boolean; seconds: number };
   score: AnswerScoreView;
