@@ -51,11 +51,14 @@ class CaptionUpdate:
 class CaptionSettings:
     """Timing of live captions, in seconds of audio.
 
-    A partial decode runs after `interval_s` of new voiced audio and at each pause of
-    `pause_s`; a pause seals the window if it holds `seal_after_s`; `max_window_s` caps it.
+    A partial decode runs after `interval_s` of new voiced audio, or `turnaround_factor`
+    times the last partial's turnaround (queue and decode) if that is longer, so a busy pool
+    gets fewer requests; and at each pause of `pause_s`. A pause seals the window if it holds
+    `seal_after_s`; `max_window_s` caps it.
     """
 
-    interval_s: float = 0.8
+    interval_s: float = 0.5
+    turnaround_factor: float = 2.0
     pause_s: float = 0.3
     pre_roll_s: float = 0.2
     seal_after_s: float = 1.0
@@ -167,6 +170,7 @@ class LiveCaptioner:
         self._pause_at: int | None = None
         self._window_start = 0
         self._decoded_to = 0
+        self._turnaround_s = 0.0
         self._sealed: list[_Word] = []
         self._committed: list[_Word] = []
         self._tentative: list[_Word] = []
@@ -315,7 +319,10 @@ class LiveCaptioner:
             return
         end = self._audio.length
         at_pause = self._pause_at is not None and self._decoded_to < self._pause_at
-        interval = int(self._settings.interval_s * SAMPLE_RATE)
+        interval_s = max(
+            self._settings.interval_s, self._settings.turnaround_factor * self._turnaround_s
+        )
+        interval = int(interval_s * SAMPLE_RATE)
         if not at_pause and end - self._decoded_to < interval:
             return
         if at_pause:
@@ -327,6 +334,8 @@ class LiveCaptioner:
     async def _decode(self, end: int, at_pause: bool) -> None:
         start = self._window_start
         audio = self._audio.slice(start, end)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         try:
             transcript = await self._transcribe(audio, kind=DecodeKind.PARTIAL, prompt=self._prompt)
         except PartialShed:
@@ -337,6 +346,7 @@ class LiveCaptioner:
             transcript = None
         finally:
             self._task = None
+            self._turnaround_s = loop.time() - began
         if transcript is not None and not self._finished and start == self._window_start:
             self._agree(_words(transcript.text), end, at_pause)
         self._schedule()

@@ -118,6 +118,35 @@ async def test_shed_partials_are_skipped_and_silence_alone_decodes_nothing() -> 
         captioner.add_audio(speech(0.1), speech=True)
 
 
+class SlowTranscriber(ScriptedTranscriber):
+    """Each partial decode takes `seconds` of wall time, as in a busy pool."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(["so the answer"] * 100)
+        self._seconds = seconds
+
+    async def __call__(
+        self, audio: AudioArray, *, kind: DecodeKind, prompt: str | None = None
+    ) -> Transcript:
+        await asyncio.sleep(self._seconds)
+        return await super().__call__(audio, kind=kind, prompt=prompt)
+
+
+async def test_a_slow_pool_gets_fewer_partial_requests() -> None:
+    settings = CaptionSettings(interval_s=0.5, turnaround_factor=2.0)
+    quick = ScriptedTranscriber(["so the answer"] * 100)
+    await feed(LiveCaptioner(quick, settings=settings), speech(3.2), speaking=True)
+    # A decode every 0.5 s of audio while they come back at once ...
+    assert len(quick.calls) == 6
+    slow = SlowTranscriber(0.5)
+    await feed(LiveCaptioner(slow, settings=settings), speech(3.2), speaking=True)
+    # ... and every 2 x 0.5 s once each takes half a second: at 0.5, 1.5 and 2.5 s.
+    assert [length / SECOND for _, length in slow.calls] == pytest.approx(
+        [0.5, 1.5, 2.5],
+        abs=0.1,  # audio comes in 32 ms windows
+    )
+
+
 class LengthTranscriber(ScriptedTranscriber):
     """Partials say "so the answer"; a final's text is the length of its audio, and the audio
     of each final is kept. `hold` keeps finals from completing until it is set."""
