@@ -3,7 +3,9 @@
 Finals (the answer that gets scored) always run before partials (live captions). A stream
 keeps at most one queued partial: a newer one supersedes it, because only the latest audio
 matters for a caption. A partial that waited longer than `max_partial_wait_s` is shed rather
-than run late: under load captions update less often, but they are never wrong.
+than run late: under load captions update less often, but they are never wrong. Partials run
+on at most `partial_workers` workers (all but one by default), so that a final never waits
+for a caption to finish and captions cannot take every core from the media path.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ class SpeechInferencePool:
     """`await pool.transcribe(stream_id, audio, kind=...)` runs a decode in a worker thread.
 
     At most `workers` decodes run at once (the model must allow that many in parallel:
-    faster-whisper's `num_workers`); the rest wait in two queues scheduled on the event loop.
+    faster-whisper's `num_workers`), of which at most `partial_workers` partials; the rest
+    wait in two queues scheduled on the event loop.
     `partial_stt` may be a cheaper engine for captions (e.g. the fitted encoder window).
     Use one pool from one event loop.
     """
@@ -76,6 +79,7 @@ class SpeechInferencePool:
         stt: SpeechToText,
         *,
         workers: int = 2,
+        partial_workers: int | None = None,
         partial_stt: SpeechToText | None = None,
         max_partial_wait_s: float = 1.0,
         on_wait: WaitObserver | None = None,
@@ -86,6 +90,11 @@ class SpeechInferencePool:
         self._stt = stt
         self._partial_stt = partial_stt if partial_stt is not None else stt
         self._workers = workers
+        self._partial_workers = (
+            max(1, workers - 1) if partial_workers is None else min(workers, partial_workers)
+        )
+        if self._partial_workers < 1:
+            raise ValueError("partial_workers must be at least 1")
         self._max_partial_wait_s = max_partial_wait_s
         self._on_wait = on_wait
         self._clock = clock
@@ -94,6 +103,7 @@ class SpeechInferencePool:
         # Insertion-ordered: the stream that has waited longest for a caption goes first.
         self._partials: dict[str, _Job] = {}
         self._running = 0
+        self._running_partials = 0
         self._shed = 0
         self._superseded = 0
         self._closed = False
@@ -168,7 +178,7 @@ class SpeechInferencePool:
     def _next_job(self) -> _Job | None:
         if self._finals:
             return self._finals.popleft()
-        while self._partials:
+        while self._partials and self._running_partials < self._partial_workers:
             stream_id = next(iter(self._partials))
             job = self._partials.pop(stream_id)
             waited = self._clock() - job.enqueued
@@ -190,6 +200,8 @@ class SpeechInferencePool:
                 stt.transcribe, job.audio, prompt=job.prompt, max_tokens=job.max_tokens
             )
             self._running += 1
+            if job.kind is DecodeKind.PARTIAL:
+                self._running_partials += 1
             self._executor.submit(run).add_done_callback(functools.partial(self._thread_done, job))
 
     def _thread_done(self, job: _Job, finished: ThreadFuture[Transcript]) -> None:
@@ -198,6 +210,8 @@ class SpeechInferencePool:
 
     def _finished(self, job: _Job, finished: ThreadFuture[Transcript]) -> None:
         self._running -= 1
+        if job.kind is DecodeKind.PARTIAL:
+            self._running_partials -= 1
         if not job.future.done():
             error = finished.exception()
             if error is not None:

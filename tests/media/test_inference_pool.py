@@ -131,6 +131,25 @@ async def test_parallel_workers_and_a_cancelled_caller_leaves_the_queue() -> Non
     assert sorted(stt.order) == ["job0", "job1"]
 
 
+async def test_partials_leave_a_worker_free_for_finals() -> None:
+    stt = GatedSpeechToText()
+    async with SpeechInferencePool(stt, workers=2) as pool:
+        first = asyncio.create_task(pool.transcribe("a", labelled(0)))
+        await started(stt)
+        second = asyncio.create_task(pool.transcribe("b", labelled(1)))
+        await asyncio.sleep(0)
+        # One partial runs; the other waits although a worker is idle ...
+        assert (pool.running, pool.queue_length) == (1, 1)
+        final = asyncio.create_task(pool.transcribe("c", labelled(2), kind="final"))
+        await started(stt)
+        # ... which a final takes at once.
+        assert (pool.running, pool.queue_length) == (2, 1)
+        stt.release.set()
+        results = await asyncio.gather(first, second, final)
+    assert stt.order == ["job0", "job2", "job1"]
+    assert [result.text for result in results] == ["job0", "job1", "job2"]
+
+
 async def test_errors_reach_the_caller_and_a_closed_pool_refuses_work() -> None:
     class Broken:
         def transcribe(
