@@ -78,6 +78,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
             if settings.voice_enabled:
                 voice = await load_voice_resources(
                     stt_model=settings.stt_model,
+                    stt_final_window=settings.stt_final_window,
                     data_dir=settings.data_dir,
                     inference_threads=settings.inference_threads,
                     ice_servers=settings.ice_servers,

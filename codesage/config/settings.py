@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     stt_model: Literal["tiny.en", "base"] = Field(
         default="tiny.en", description="Whisper model: tiny.en (English) or base (multilingual)."
     )
+    stt_final_window: Literal["full", "fit"] = Field(
+        default="full",
+        description=(
+            "Encoder window of the end-of-answer decode: full (Whisper's 30 s, most accurate) "
+            "or fit (the audio's own length: ~4x less CPU, more spoken interviews per node)."
+        ),
+    )
     voice_enabled: bool = Field(
         default=True, description="Spoken interviews over WebRTC; false for typed only."
     )

@@ -25,6 +25,7 @@ def test_defaults_need_no_environment() -> None:
     assert settings.database_url is None and settings.redis_url is None
     assert settings.ice_servers == []
     assert settings.stt_model == "tiny.en"
+    assert settings.stt_final_window == "full"
 
 
 def test_environment_is_read_and_typed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,6 +54,7 @@ def test_empty_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CODESAGE_REDIS_URL", "localhost:6379"),
         ("CODESAGE_ICE_SERVERS", "stun:example.org"),
         ("CODESAGE_STT_MODEL", "large-v3"),
+        ("CODESAGE_STT_FINAL_WINDOW", "half"),
     ],
 )
 def test_bad_value_is_reported_with_the_variable_name(
