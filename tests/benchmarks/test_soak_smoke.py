@@ -1,0 +1,78 @@
+"""Smoke test of the soak: one slot of one-answer interviews for half a minute, end to end.
+
+It runs `benchmarks/soak.py` as a user would, against its own embedded node (a temporary data
+folder with embedded Postgres and Redis). Half a minute holds one interview (the slot may
+start a second one before the deadline, which then finishes after it); the test checks only
+that the soak completes and that the report has every key and a memory timeline. The figures
+are for docs/performance.md, not for CI.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {
+    "interviews": None,
+    "minutes": None,
+    "interviews_completed": None,
+    "interviews_failed": None,
+    "turns": None,
+    "response_latency_ms": ("p50", "p95", "max"),
+    "turn_gap_ms": ("p50", "p95", "max"),
+    "caption_partial_lag_ms": ("p50", "p95", "max"),
+    "final_lag_ms": ("p50", "p95", "max"),
+    "wer": None,
+    "lost_final_segments": None,
+    "cpu_percent": None,
+    "rss_mb_base": None,
+    "rss_mb_per_interview": None,
+    "pss_mb_per_interview": None,
+    "memory_timeline": None,
+    "rss_mb_first_quarter_mean": None,
+    "rss_mb_last_quarter_mean": None,
+    "rss_mb_slope_per_10min": None,
+    "pss_mb_first_quarter_mean": None,
+    "pss_mb_last_quarter_mean": None,
+    "pss_mb_slope_per_10min": None,
+    "node_pss_mb_slope_per_10min": None,
+    "commit": None,
+    "machine": None,
+    "settings": None,
+}
+
+
+def test_a_short_soak_completes_and_reports_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "soak.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "soak.py")]
+    command += ["--interviews", "1", "--minutes", "0.5", "--sample-s", "2"]
+    command += ["--answers-per-interview", "1", "--no-warmup", "--no-offline-wer"]
+    command += ["--json", str(out)]
+    run = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "interviews completed" in run.stderr, "progress goes to stderr"
+    report = json.loads(out.read_text())
+    for key, fields in KEYS.items():
+        assert key in report, key
+        for name in fields or ():
+            assert name in report[key], f"{key}.{name}"
+    assert report["interviews"] == 1
+    assert report["memory_timeline"], "the timeline has samples"
+    for sample in report["memory_timeline"]:
+        assert set(sample) == {
+            "t_s",
+            "rss_mb",
+            "pss_mb",
+            "node_rss_mb",
+            "node_pss_mb",
+            "completed",
+        }
