@@ -16,10 +16,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from codesage.agents.template import InterviewTemplate
+from codesage.agents.text_to_speech import TextToSpeech
 from codesage.config import Settings
 from codesage.config.metrics import NodeMetrics
 from codesage.engine.ats import GreenhouseSettings
 from codesage.engine.ownership import NodeIdentity
+from codesage.engine.prompt_openings import spoken_prompts, warm_prompt_openings
 from codesage.media.recording import LocalFolderBlobStore
 from codesage.node import Node, build_node, load_voice_resources
 from codesage.signaling.auth import Role
@@ -72,6 +75,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
     async with storage_servers(settings) as urls:
         storage = await Storage.open(urls.database_url, urls.redis_url)
         node: Node | None = None
+        warming: asyncio.Task[None] | None = None
         try:
             metrics = NodeMetrics.create()
             voice = None
@@ -104,6 +108,8 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
             await runner.setup()
             site = web.TCPSite(runner, settings.host, settings.port)
             await site.start()
+            if voice is not None:
+                warming = asyncio.create_task(_warm_prompt_openings(node, voice.text_to_speech))
             if announce:
                 _announce(settings, urls)
                 if urls.embedded_postgres and urls.embedded_redis:
@@ -112,9 +118,22 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
             await drain(node, settings.drain_seconds)
             await runner.cleanup()
         finally:
+            if warming is not None:
+                warming.cancel()
             if node is not None:
                 await node.close()
             await storage.close()
+
+
+async def _warm_prompt_openings(node: Node, tts: TextToSpeech) -> None:
+    """Pre-synthesize the opening of every stored template's prompts (see prompt_openings)."""
+    try:
+        records = await node.templates.list_latest()
+        templates = [InterviewTemplate.model_validate(record.body) for record in records]
+        await warm_prompt_openings(tts, spoken_prompts(templates))
+    except Exception:
+        # Only a head start: prompts are synthesized when spoken all the same.
+        log.warning("pre-synthesizing prompt openings failed", exc_info=True)
 
 
 def _greenhouse(settings: Settings) -> GreenhouseSettings | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
@@ -48,7 +49,7 @@ class TextToSpeech(Protocol):
 
     def synthesize_sentences(self, text: str) -> Iterator[SpeechChunk]: ...
 
-    def presynthesize(self, text: str) -> None: ...
+    def presynthesize(self, text: str, *, opening_only: bool = False) -> None: ...
 
 
 def split_sentences(text: str, *, first_clause_words: int = 0) -> list[str]:
@@ -145,9 +146,13 @@ class PiperTextToSpeech:
         for index, sentence in enumerate(sentences):
             yield SpeechChunk(index, sentence, self._sentence_audio(sentence), self.sample_rate)
 
-    def presynthesize(self, text: str) -> None:
-        """Synthesize `text` into the cache so that speaking it later starts at once."""
-        for _ in self.synthesize_sentences(text):
+    def presynthesize(self, text: str, *, opening_only: bool = False) -> None:
+        """Synthesize `text` into the cache so that speaking it later starts at once.
+
+        `opening_only`: just its first chunk, which is all that the start waits for (the rest
+        is synthesized while the opening plays).
+        """
+        for _ in itertools.islice(self.synthesize_sentences(text), 1 if opening_only else None):
             pass
 
     def cached_sentences(self) -> list[str]:

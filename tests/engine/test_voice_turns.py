@@ -82,7 +82,7 @@ class ToneSpeech:
         for index, sentence in enumerate(split_sentences(text)):
             yield SpeechChunk(index, sentence, np.full(11_025, 4000, np.int16), self.sample_rate)
 
-    def presynthesize(self, text: str) -> None:
+    def presynthesize(self, text: str, *, opening_only: bool = False) -> None:
         pass
 
 

@@ -107,6 +107,15 @@ def test_cache_keeps_the_most_recently_used_sentences() -> None:
     assert voice.calls == {"One.": 1, "Two.": 1, "Three.": 1}
 
 
+def test_presynthesizing_an_opening_leaves_the_rest_for_later() -> None:
+    voice = _CountingVoice()
+    tts = PiperTextToSpeech(cast(Any, voice))
+    tts.presynthesize("Tell me about a project. What was hard?", opening_only=True)
+    assert voice.calls == {"Tell me about a project.": 1}
+    tts.presynthesize("Tell me about a project. What was hard?")
+    assert voice.calls == {"Tell me about a project.": 1, "What was hard?": 1}
+
+
 def test_a_sentence_in_synthesis_is_waited_for_not_synthesized_twice() -> None:
     gate = threading.Event()
     voice = _CountingVoice(gate)

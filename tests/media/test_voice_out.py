@@ -39,7 +39,7 @@ class ToneSpeech:
             pcm = np.full(self.samples, 8000, dtype=np.int16)
             yield SpeechChunk(index, sentence, pcm, self.sample_rate)
 
-    def presynthesize(self, text: str) -> None:
+    def presynthesize(self, text: str, *, opening_only: bool = False) -> None:
         self.prepared.append(text)
 
 
