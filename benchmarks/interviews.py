@@ -54,7 +54,8 @@ server's `at` times are comparable only when both run on one machine, which is t
   `--final-timeout-s` of the end of speech.
 
 Progress goes to stderr; the JSON report to `--json`.
-`python benchmarks/interviews.py plot OUT.png RUN.json...` draws response latency against N.
+`python benchmarks/interviews.py plot OUT.png RUN.json...` draws response latency and caption
+lag percentiles against N.
 """
 
 from __future__ import annotations
@@ -1313,7 +1314,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def plot(out: Path, reports: Sequence[Path]) -> None:
-    """Response latency p50/p95 (and turn gap p50) against N, from several runs' reports."""
+    """Response latency and caption lag percentiles against N, from several runs' reports."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1321,23 +1322,50 @@ def plot(out: Path, reports: Sequence[Path]) -> None:
 
     runs = sorted((json.loads(p.read_text()) for p in reports), key=lambda r: r["interviews"])
     n = [r["interviews"] for r in runs]
-    figure, axis = plt.subplots(figsize=(7, 4.2))
-    for key, label, style in (
-        (("response_latency_ms", "p50"), "response latency p50", "o-"),
-        (("response_latency_ms", "p95"), "response latency p95", "s-"),
-    ):
-        axis.plot(n, [r[key[0]][key[1]] for r in runs], style, label=label)
-    axis.axhline(350, color="tab:blue", linestyle=":", linewidth=1, label="target p50 350 ms")
-    axis.axhline(700, color="tab:orange", linestyle=":", linewidth=1, label="target p95 700 ms")
-    axis.set_xlabel("concurrent spoken interviews (N)")
-    axis.set_ylabel("answer_final → first agent audio (ms)")
+    figure, (response, captions) = plt.subplots(1, 2, figsize=(11, 4.2))
+    panels = (
+        (
+            response,
+            "response_latency_ms",
+            "response latency",
+            (350, 700),
+            "answer_final → first agent audio (ms)",
+        ),
+        (
+            captions,
+            "caption_partial_lag_ms",
+            "caption lag",
+            (None, 1500),
+            "word spoken → first shown in a caption (ms)",
+        ),
+    )
+    for axis, key, name, (p50_target, p95_target), ylabel in panels:
+        for which, style in (("p50", "o-"), ("p95", "s-")):
+            axis.plot(n, [r[key][which] for r in runs], style, label=f"{name} {which}")
+        if p50_target is not None:
+            axis.axhline(
+                p50_target,
+                color="tab:blue",
+                linestyle=":",
+                linewidth=1,
+                label=f"target p50 {p50_target} ms",
+            )
+        axis.axhline(
+            p95_target,
+            color="tab:orange",
+            linestyle=":",
+            linewidth=1,
+            label=f"target p95 {p95_target} ms",
+        )
+        axis.set_xlabel("concurrent spoken interviews (N)")
+        axis.set_ylabel(ylabel)
+        axis.set_xticks(n)
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
     commit = runs[-1].get("commit") if runs else None
     cores = (runs[-1].get("machine") or {}).get("cores") if runs else None
-    axis.set_title(f"CODESAGE response latency vs load ({cores} cores, commit {commit})")
-    axis.set_xticks(n)
-    axis.set_ylim(bottom=0)
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
+    figure.suptitle(f"CODESAGE under load ({cores} cores, commit {commit})")
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=110)
