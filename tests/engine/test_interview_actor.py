@@ -7,7 +7,13 @@ import uuid
 
 import pytest
 
-from codesage.engine.commands import Answer, HintRequest, InterviewError, ObserverAction
+from codesage.engine.commands import (
+    Answer,
+    HintRequest,
+    InterviewError,
+    ObserverAction,
+    PartialAnswer,
+)
 from codesage.node import Node
 from codesage.storage.journal import InterviewEvent, InterviewJournal
 from tests.engine.interview_script import (
@@ -82,6 +88,21 @@ async def test_answers_to_stale_or_answered_prompts_are_refused(node: Node) -> N
     with pytest.raises(InterviewError) as again:
         await answer(node, interview_id, prompt, "second answer")
     assert again.value.code in ("already_answered", "stale_prompt")
+
+
+async def test_live_captions_are_logged_with_their_tentative_words(node: Node) -> None:
+    interview_id = await new_interview(node)
+    prompt_id = (await start(node, interview_id))["prompt"]["prompt_id"]
+    await node.supervisor.ask(interview_id, PartialAnswer(prompt_id, "", "I would"))
+    await node.supervisor.ask(interview_id, PartialAnswer(prompt_id, "I would", "add a"))
+    await node.supervisor.ask(interview_id, PartialAnswer(prompt_id, "I would add a cache"))
+    await node.supervisor.ask(interview_id, PartialAnswer(prompt_id, " ", " "))  # nothing
+    partials = [e.payload for e in await _events(node, interview_id) if e.type == "answer_partial"]
+    assert partials == [
+        {"prompt_id": prompt_id, "text": "", "tentative": "I would"},
+        {"prompt_id": prompt_id, "text": "I would", "tentative": "add a"},
+        {"prompt_id": prompt_id, "text": "I would add a cache"},
+    ]
 
 
 async def test_hints_never_appear_in_a_real_interview(node: Node) -> None:
