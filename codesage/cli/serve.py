@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codesage.config import SettingsError, configure_logging, load_settings
-from codesage.config.allocator import limit_malloc_arenas
+from codesage.config.allocator import fix_mmap_threshold, limit_malloc_arenas
 from codesage.storage.connections import DatabaseError, RedisUnavailableError
 from codesage.storage.embedded import EmbeddedServerError
 
@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     # Before any thread starts: every model, codec and executor thread would get an arena.
     limit_malloc_arenas()
+    fix_mmap_threshold()
     try:
         asyncio.run(serve(settings))
     except (DatabaseError, RedisUnavailableError, EmbeddedServerError) as exc:
