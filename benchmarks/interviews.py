@@ -681,6 +681,18 @@ def run_clients(specs: list[InterviewSpec]) -> tuple[list[dict[str, Any]], list[
 # --- the server ---------------------------------------------------------------------------
 
 
+def voice_admission(interviews: int) -> dict[str, str]:
+    """Environment for the embedded node so that it admits every benchmark interview's voice.
+
+    The node's default (2 voice peers per core) would make the rest type, and the benchmark is
+    there to measure past it; 2N leaves room for a soak slot's next peer while the last one
+    closes. An operator's own CODESAGE_MAX_VOICE_INTERVIEWS wins.
+    """
+    if "CODESAGE_MAX_VOICE_INTERVIEWS" in os.environ:
+        return {}
+    return {"CODESAGE_MAX_VOICE_INTERVIEWS": str(2 * interviews)}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -1396,7 +1408,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             secret = args.jwt_secret
             server_pid, data_dir = args.server_pid, None
         else:
-            server = EmbeddedServer(args.port or free_port(), workdir, args.server_source.resolve())
+            server = EmbeddedServer(
+                args.port or free_port(),
+                workdir,
+                args.server_source.resolve(),
+                env=voice_admission(args.interviews),
+            )
             progress(f"starting a node on {server.url} (log: {server.log_path})")
             server.start()
             assert server.process is not None

@@ -82,6 +82,7 @@ from benchmarks.interviews import (  # noqa: E402
     scrape_histograms,
     summarize,
     synthesize_answers,
+    voice_admission,
 )
 
 SCHEDULE_RETRY_S = 5.0  # after a failed REST call, so that a sick node is not hammered
@@ -479,7 +480,12 @@ def main(argv: list[str] | None = None) -> int:
             secret = args.jwt_secret
             server_pid, data_dir = args.server_pid, None
         else:
-            server = EmbeddedServer(args.port or free_port(), workdir, args.server_source.resolve())
+            server = EmbeddedServer(
+                args.port or free_port(),
+                workdir,
+                args.server_source.resolve(),
+                env=voice_admission(args.interviews),
+            )
             progress(f"starting a node on {server.url} (log: {server.log_path})")
             server.start()
             assert server.process is not None
