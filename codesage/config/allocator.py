@@ -22,15 +22,22 @@ to 32 MB), after which Whisper's and the codecs' big, short-lived buffers come f
 and their freed pages stay resident: a 20-minute soak grew ~280 MB per 10 minutes that way."""
 
 
-def _mallopt() -> Callable[[int, int], int] | None:
+def _mallopt(param: int, value: int, *, unless_set: str, what: str) -> bool:
+    """Set one glibc malloc parameter; False where it cannot (not glibc) or when the operator's
+    environment variable `unless_set` chose it already (glibc has read it)."""
+    if unless_set in os.environ:
+        return False
     name = ctypes.util.find_library("c")
     if name is None:
-        return None
+        return False
     try:
         mallopt: Callable[[int, int], int] = ctypes.CDLL(name).mallopt
     except (OSError, AttributeError):
-        return None
-    return mallopt
+        return False
+    applied = bool(mallopt(param, value))
+    if not applied:
+        log.info("could not %s", what)
+    return applied
 
 
 def limit_malloc_arenas(arenas: int = NODE_MALLOC_ARENAS) -> bool:
@@ -38,23 +45,16 @@ def limit_malloc_arenas(arenas: int = NODE_MALLOC_ARENAS) -> bool:
 
     An operator's own `MALLOC_ARENA_MAX` wins: glibc has read it already.
     """
-    mallopt = _mallopt()
-    if "MALLOC_ARENA_MAX" in os.environ or mallopt is None:
-        return False
-    applied = bool(mallopt(_M_ARENA_MAX, arenas))
-    if not applied:
-        log.info("could not limit malloc arenas")
-    return applied
+    return _mallopt(_M_ARENA_MAX, arenas, unless_set="MALLOC_ARENA_MAX", what="limit malloc arenas")
 
 
 def fix_mmap_threshold(threshold: int = NODE_MMAP_THRESHOLD) -> bool:
     """Serve blocks of `threshold` bytes and more with mmap, so freeing them returns their pages
     to the system; False where it cannot (not glibc). An operator's `MALLOC_MMAP_THRESHOLD_`
     wins."""
-    mallopt = _mallopt()
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or mallopt is None:
-        return False
-    applied = bool(mallopt(_M_MMAP_THRESHOLD, threshold))
-    if not applied:
-        log.info("could not fix the mmap threshold")
-    return applied
+    return _mallopt(
+        _M_MMAP_THRESHOLD,
+        threshold,
+        unless_set="MALLOC_MMAP_THRESHOLD_",
+        what="fix the mmap threshold",
+    )

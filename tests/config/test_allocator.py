@@ -1,31 +1,41 @@
-"""The node caps glibc's malloc arenas unless the operator chose a number."""
+"""The node tunes glibc's malloc (arenas, mmap threshold) unless the operator chose a value."""
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 
 import pytest
 
 from codesage.config.allocator import fix_mmap_threshold, limit_malloc_arenas
 
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
-def test_arenas_are_limited_on_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    assert limit_malloc_arenas() is True
-
-
-def test_an_operators_own_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert limit_malloc_arenas() is False
+SETTINGS = pytest.mark.parametrize(
+    ("apply", "variable", "operators_value"),
+    [
+        (limit_malloc_arenas, "MALLOC_ARENA_MAX", "4"),
+        (fix_mmap_threshold, "MALLOC_MMAP_THRESHOLD_", "65536"),
+    ],
+)
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
-def test_the_mmap_threshold_is_fixed_on_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
-    assert fix_mmap_threshold() is True
+@SETTINGS
+def test_the_setting_is_applied_on_glibc(
+    monkeypatch: pytest.MonkeyPatch,
+    apply: Callable[[], bool],
+    variable: str,
+    operators_value: str,
+) -> None:
+    monkeypatch.delenv(variable, raising=False)
+    assert apply() is True
 
 
-def test_an_operators_own_threshold_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
-    assert fix_mmap_threshold() is False
+@SETTINGS
+def test_an_operators_own_setting_wins(
+    monkeypatch: pytest.MonkeyPatch,
+    apply: Callable[[], bool],
+    variable: str,
+    operators_value: str,
+) -> None:
+    monkeypatch.setenv(variable, operators_value)
+    assert apply() is False
