@@ -1383,6 +1383,86 @@ def plot(out: Path, reports: Sequence[Path]) -> None:
     figure.savefig(out, dpi=110)
 
 
+@dataclass(frozen=True)
+class BenchmarkTarget:
+    """The node a benchmark runs against, an admin token for it, and the answers to play."""
+
+    url: str
+    admin: str
+    clips: list[AnswerClip]
+    wer_offline: float | None
+    server: EmbeddedServer | None  # None with --url
+    server_pid: int | None
+    data_dir: Path | None
+
+
+def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
+    """Read or synthesize the answers, start the embedded node unless `--url` is given (its
+    `server` is then set: the caller stops it), mint an admin token and run the warm-up."""
+    if args.audio:
+        clips = read_manifest(args.audio)
+    else:
+        progress("synthesizing answers with piper")
+        clips = synthesize_answers(workdir / "answers")
+    wer_offline = offline_wer(clips, workdir) if args.offline_wer else None
+    server: EmbeddedServer | None = None
+    if args.url:
+        url = args.url.rstrip("/")
+        secret = args.jwt_secret
+        server_pid, data_dir = args.server_pid, None
+    else:
+        server = EmbeddedServer(
+            args.port or free_port(),
+            workdir,
+            args.server_source.resolve(),
+            env=voice_admission(args.interviews),
+        )
+        progress(f"starting a node on {server.url} (log: {server.log_path})")
+        server.start()
+        assert server.process is not None
+        url, secret = server.url, server.jwt_secret()
+        server_pid, data_dir = server.process.pid, server.data_dir
+    from codesage.signaling.auth import JwtTokens, Role
+
+    admin = JwtTokens(secret).issue(Role.ADMIN)
+    if args.warmup:
+        progress("warm-up: one interview, one answer")
+        warm, _ = run_interviews(args, url, admin, clips, 1, 1)
+        if warm[0]["error"]:
+            progress(f"warm-up failed: {warm[0]['error']}")
+    return BenchmarkTarget(url, admin, clips, wer_offline, server, server_pid, data_dir)
+
+
+def resource_figures(
+    sampler: ResourceSampler, rss_base: float | None, pss_base: float | None, interviews: int
+) -> dict[str, float | None]:
+    """CPU and memory of the report: the sampler's figures, per interview over `interviews`."""
+
+    def per_interview(peak: float, base: float | None) -> float | None:
+        return _round((peak - base) / interviews if base and peak else None)
+
+    return {
+        "cpu_percent": _round(sampler.server_cpu_percent()),
+        "cpu_percent_peak": _round(max(sampler.cpu_samples, default=None)),
+        "client_cpu_percent": _round(sampler.client_cpu_percent()),
+        "rss_mb_base": _round(rss_base),
+        "rss_mb_peak": _round(sampler.rss_peak or None),
+        "rss_mb_per_interview": per_interview(sampler.rss_peak, rss_base),
+        "pss_mb_base": _round(pss_base),
+        "pss_mb_peak": _round(sampler.pss_peak or None),
+        "pss_mb_per_interview": per_interview(sampler.pss_peak, pss_base),
+    }
+
+
+def machine_span(host: dict[str, Any]) -> dict[str, Any]:
+    """The machine as `machine()` saw it at the start, with the load average then and now."""
+    return {
+        **{k: v for k, v in host.items() if k != "load_average"},
+        "load_average_at_start": host["load_average"],
+        "load_average_at_end": machine()["load_average"],
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["plot"]:
@@ -1397,37 +1477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.chmod(0o755)  # as root, the embedded Postgres runs as its own user and needs a path
     server: EmbeddedServer | None = None
     try:
-        if args.audio:
-            clips = read_manifest(args.audio)
-        else:
-            progress("synthesizing answers with piper")
-            clips = synthesize_answers(workdir / "answers")
-        wer_offline = offline_wer(clips, workdir) if args.offline_wer else None
-        if args.url:
-            url = args.url.rstrip("/")
-            secret = args.jwt_secret
-            server_pid, data_dir = args.server_pid, None
-        else:
-            server = EmbeddedServer(
-                args.port or free_port(),
-                workdir,
-                args.server_source.resolve(),
-                env=voice_admission(args.interviews),
-            )
-            progress(f"starting a node on {server.url} (log: {server.log_path})")
-            server.start()
-            assert server.process is not None
-            url, secret = server.url, server.jwt_secret()
-            server_pid, data_dir = server.process.pid, server.data_dir
-        from codesage.signaling.auth import JwtTokens, Role
-
-        admin = JwtTokens(secret).issue(Role.ADMIN)
-        if args.warmup:
-            progress("warm-up: one interview, one answer")
-            warm, _ = run_interviews(args, url, admin, clips, 1, 1)
-            if warm[0]["error"]:
-                progress(f"warm-up failed: {warm[0]['error']}")
-        sampler = ResourceSampler(server_pid, data_dir)
+        target = prepare_target(args, workdir)
+        server, url, admin, clips = target.server, target.url, target.admin, target.clips
+        sampler = ResourceSampler(target.server_pid, target.data_dir)
         rss_base, pss_base = sampler.memory()
         histograms_before = scrape_histograms(url)
         sampler.start()
@@ -1453,22 +1505,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return None if value is None else round(1000 * value, 1)
 
-        per = args.interviews
         report.update(
             {
-                "wer_offline": wer_offline,
-                "cpu_percent": _round(sampler.server_cpu_percent()),
-                "cpu_percent_peak": _round(max(sampler.cpu_samples, default=None)),
-                "client_cpu_percent": _round(sampler.client_cpu_percent()),
-                "rss_mb_base": _round(rss_base),
-                "rss_mb_peak": _round(sampler.rss_peak or None),
-                "rss_mb_per_interview": _round(
-                    (sampler.rss_peak - rss_base) / per if rss_base and sampler.rss_peak else None
-                ),
-                "pss_mb_base": _round(pss_base),
-                "pss_mb_per_interview": _round(
-                    (sampler.pss_peak - pss_base) / per if pss_base and sampler.pss_peak else None
-                ),
+                "wer_offline": target.wer_offline,
+                **resource_figures(sampler, rss_base, pss_base, args.interviews),
                 "event_loop_lag_ms": {
                     "p95": hist_ms("codesage_event_loop_lag_seconds", 0.95),
                     "p99": hist_ms("codesage_event_loop_lag_seconds", 0.99),
@@ -1493,11 +1533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ),
                 "elapsed_s": round(elapsed, 1),
                 "commit": git_commit(),
-                "machine": {
-                    **{k: v for k, v in host.items() if k != "load_average"},
-                    "load_average_at_start": host["load_average"],
-                    "load_average_at_end": machine()["load_average"],
-                },
+                "machine": machine_span(host),
                 "settings": {
                     "answers_per_interview": args.answers_per_interview,
                     "client_processes": max(

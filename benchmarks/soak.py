@@ -68,21 +68,18 @@ from benchmarks.interviews import (  # noqa: E402
     _round,
     _watch_loop,
     end_interviews,
-    free_port,
     git_commit,
     histogram_quantile,
     machine,
-    offline_wer,
+    machine_span,
     parse_args,
+    prepare_target,
     progress,
-    read_manifest,
+    resource_figures,
     run_interview,
-    run_interviews,
     schedule_interviews,
     scrape_histograms,
     summarize,
-    synthesize_answers,
-    voice_admission,
 )
 
 SCHEDULE_RETRY_S = 5.0  # after a failed REST call, so that a sick node is not hammered
@@ -469,37 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     workdir.chmod(0o755)  # as root, the embedded Postgres runs as its own user and needs a path
     server: EmbeddedServer | None = None
     try:
-        if args.audio:
-            clips = read_manifest(args.audio)
-        else:
-            progress("synthesizing answers with piper")
-            clips = synthesize_answers(workdir / "answers")
-        wer_offline = offline_wer(clips, workdir) if args.offline_wer else None
-        if args.url:
-            url = args.url.rstrip("/")
-            secret = args.jwt_secret
-            server_pid, data_dir = args.server_pid, None
-        else:
-            server = EmbeddedServer(
-                args.port or free_port(),
-                workdir,
-                args.server_source.resolve(),
-                env=voice_admission(args.interviews),
-            )
-            progress(f"starting a node on {server.url} (log: {server.log_path})")
-            server.start()
-            assert server.process is not None
-            url, secret = server.url, server.jwt_secret()
-            server_pid, data_dir = server.process.pid, server.data_dir
-        from codesage.signaling.auth import JwtTokens, Role
-
-        admin = JwtTokens(secret).issue(Role.ADMIN)
-        if args.warmup:
-            progress("warm-up: one interview, one answer")
-            warm, _ = run_interviews(args, url, admin, clips, 1, 1)
-            if warm[0]["error"]:
-                progress(f"warm-up failed: {warm[0]['error']}")
-        sampler = TimelineSampler(server_pid, data_dir)
+        target = prepare_target(args, workdir)
+        server, url = target.server, target.url
+        sampler = TimelineSampler(target.server_pid, target.data_dir)
         rss_base, pss_base = sampler.memory()
         histograms_before = scrape_histograms(url)
         sampler.start()
@@ -508,12 +477,11 @@ def main(argv: list[str] | None = None) -> int:
             f"answers each, for {soak.minutes:g} min"
         )
         try:
-            outcome = run_soak(args, soak, url, admin, clips, sampler, server)
+            outcome = run_soak(args, soak, url, target.admin, target.clips, sampler, server)
         finally:
             sampler.stop()
         histograms_after = scrape_histograms(url)
         report = summarize(outcome.results, args.interviews, outcome.client_lags)
-        per = args.interviews
 
         def lag_ms(q: float) -> float | None:
             value = histogram_quantile(
@@ -527,31 +495,15 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "minutes": soak.minutes,
                 "interviews_completed": len(outcome.results) - report["interviews_failed"],
-                "wer_offline": wer_offline,
-                "cpu_percent": _round(sampler.server_cpu_percent()),
-                "cpu_percent_peak": _round(max(sampler.cpu_samples, default=None)),
-                "client_cpu_percent": _round(sampler.client_cpu_percent()),
-                "rss_mb_base": _round(rss_base),
-                "rss_mb_peak": _round(sampler.rss_peak or None),
-                "rss_mb_per_interview": _round(
-                    (sampler.rss_peak - rss_base) / per if rss_base and sampler.rss_peak else None
-                ),
-                "pss_mb_base": _round(pss_base),
-                "pss_mb_peak": _round(sampler.pss_peak or None),
-                "pss_mb_per_interview": _round(
-                    (sampler.pss_peak - pss_base) / per if pss_base and sampler.pss_peak else None
-                ),
+                "wer_offline": target.wer_offline,
+                **resource_figures(sampler, rss_base, pss_base, args.interviews),
                 **flatness(outcome.timeline, outcome.window_s),
                 "memory_timeline": outcome.timeline,
                 "event_loop_lag_ms": {"p95": lag_ms(0.95), "p99": lag_ms(0.99)},
                 "soak_s": round(outcome.window_s, 1),
                 "elapsed_s": round(outcome.elapsed_s, 1),
                 "commit": git_commit(),
-                "machine": {
-                    **{k: v for k, v in host.items() if k != "load_average"},
-                    "load_average_at_start": host["load_average"],
-                    "load_average_at_end": machine()["load_average"],
-                },
+                "machine": machine_span(host),
                 "settings": {
                     "answers_per_interview": args.answers_per_interview,
                     "sample_s": soak.sample_s,
