@@ -7,13 +7,11 @@ report has every figure; the numbers themselves are for benchmarks/README.md, no
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-KEYS = {
+from tests.benchmarks.reports import ReportKeys, assert_complete, run_benchmark
+
+KEYS: ReportKeys = {
     "interviews": None,
     "turns": None,
     "response_latency_ms": ("p50", "p95", "max"),
@@ -30,22 +28,9 @@ KEYS = {
 
 
 def test_two_spoken_interviews_complete_and_report_every_figure(tmp_path: Path) -> None:
-    out = tmp_path / "report.json"
-    command = [sys.executable, str(ROOT / "benchmarks" / "interviews.py")]
-    command += ["--interviews", "2", "--answers-per-interview", "1", "--no-warmup"]
-    command += ["--no-offline-wer", "--json", str(out)]
-    run = subprocess.run(
-        command,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "interviews started" in run.stderr, "progress goes to stderr"
-    report = json.loads(out.read_text())
-    for key, fields in KEYS.items():
-        assert key in report, key
-        for name in fields or ():
-            assert name in report[key], f"{key}.{name}"
+    arguments = ["--interviews", "2", "--answers-per-interview", "1", "--no-warmup"]
+    arguments += ["--no-offline-wer"]
+    stderr, report = run_benchmark("interviews.py", arguments, tmp_path / "report.json")
+    assert "interviews started" in stderr, "progress goes to stderr"
+    assert_complete(report, KEYS)
     assert report["interviews"] == 2

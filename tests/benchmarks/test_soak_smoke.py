@@ -9,13 +9,11 @@ are for docs/performance.md, not for CI.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-KEYS = {
+from tests.benchmarks.reports import ReportKeys, assert_complete, run_benchmark
+
+KEYS: ReportKeys = {
     "interviews": None,
     "minutes": None,
     "interviews_completed": None,
@@ -46,25 +44,11 @@ KEYS = {
 
 
 def test_a_short_soak_completes_and_reports_every_figure(tmp_path: Path) -> None:
-    out = tmp_path / "soak.json"
-    command = [sys.executable, str(ROOT / "benchmarks" / "soak.py")]
-    command += ["--interviews", "1", "--minutes", "0.5", "--sample-s", "2"]
-    command += ["--answers-per-interview", "1", "--no-warmup", "--no-offline-wer"]
-    command += ["--json", str(out)]
-    run = subprocess.run(
-        command,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "interviews completed" in run.stderr, "progress goes to stderr"
-    report = json.loads(out.read_text())
-    for key, fields in KEYS.items():
-        assert key in report, key
-        for name in fields or ():
-            assert name in report[key], f"{key}.{name}"
+    arguments = ["--interviews", "1", "--minutes", "0.5", "--sample-s", "2"]
+    arguments += ["--answers-per-interview", "1", "--no-warmup", "--no-offline-wer"]
+    stderr, report = run_benchmark("soak.py", arguments, tmp_path / "soak.json")
+    assert "interviews completed" in stderr, "progress goes to stderr"
+    assert_complete(report, KEYS)
     assert report["interviews"] == 1
     assert report["memory_timeline"], "the timeline has samples"
     for sample in report["memory_timeline"]:
