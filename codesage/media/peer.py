@@ -39,6 +39,7 @@ from codesage.media.audio_in import (
     StallCallback,
     WindowCallback,
 )
+from codesage.media.mono_audio import MonoAudioTrack
 from codesage.media.recording import BlobStore, SegmentedRecorder
 
 MAX_SDP_CHARS = 64 * 1024
@@ -348,7 +349,8 @@ class CandidatePeer(_ManagedPeer):
     remote tracks, and the voice sent, are recorded when a `RecordingTarget` is given (the
     voice sends nothing while the agent is silent: its recording gets that silence from a
     `SilenceFilledAudio`). Every track is read through `relay`, so observers subscribe to what
-    is already decoded. The voice track and the relay outlive the peer (a reconnect makes a
+    is already decoded; the candidate's audio as mono copies (`MonoAudioTrack`), so that what
+    readers queue stays small. The voice track and the relay outlive the peer (a reconnect makes a
     new peer over them).
     """
 
@@ -445,7 +447,7 @@ class CandidatePeer(_ManagedPeer):
 
     def _consume(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio" and self._audio is None:
-            self._audio = track
+            track = self._audio = MonoAudioTrack(track)
             self._reader = CandidateAudioReader(
                 self._subscribe(track, buffered=True),
                 self._on_audio_window,

@@ -31,6 +31,8 @@ from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.video.stream import VideoStream
 
+from codesage.media.mono_audio import mono_s16
+
 AUDIO_RATE = 48_000
 _KEY = re.compile(r"[A-Za-z0-9._/-]{1,1024}")
 _SEGMENT_NAME = re.compile(r"(?P<start>\d{10})-(?P<duration>\d{7})-[0-9a-f]{8}\.(?P<ext>ogg|webm)")
@@ -193,17 +195,6 @@ class _Segment(Protocol):
     def finish(self) -> bytes: ...
 
 
-def _mono_s16(frame: AudioFrame) -> npt.NDArray[np.int16]:
-    # Our own mean: libswresample's stereo-to-mono mix adds 3 dB and clips loud speech.
-    data: npt.NDArray[np.generic] = frame.to_ndarray()
-    channels = len(frame.layout.channels)
-    samples = data.reshape(channels, -1) if frame.format.is_planar else data.reshape(-1, channels).T
-    mono: npt.NDArray[np.float32] = samples.astype(np.float32).mean(axis=0)
-    if np.issubdtype(data.dtype, np.floating):
-        mono *= 32767.0
-    return np.clip(mono, -32768, 32767).astype(np.int16)
-
-
 class _OpusSegment:
     extension = "ogg"
 
@@ -226,7 +217,7 @@ class _OpusSegment:
 
     def add(self, frame: AudioFrame | VideoFrame, media_time: float) -> None:
         assert isinstance(frame, AudioFrame)
-        mono = AudioFrame.from_ndarray(_mono_s16(frame).reshape(1, -1), format="s16", layout="mono")
+        mono = AudioFrame.from_ndarray(mono_s16(frame).reshape(1, -1), format="s16", layout="mono")
         mono.sample_rate = frame.sample_rate
         # Audio time is the sample count: contiguous, whatever the sender's timestamps do.
         mono.pts = round(self._samples * frame.sample_rate / AUDIO_RATE)
