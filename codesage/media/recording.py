@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Protocol
 
 import av
-import numpy as np
-import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 from av.audio.stream import AudioStream

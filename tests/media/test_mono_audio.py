@@ -19,7 +19,8 @@ class DecodedOpus(MediaStreamTrack):
     def __init__(self, packets: list[av.Packet]) -> None:
         super().__init__()
         self._decoder = av.CodecContext.create("libopus", "r")
-        self._decoder.format, self._decoder.layout, self._decoder.sample_rate = "s16", "stereo", 48_000
+        self._decoder.format, self._decoder.layout = "s16", "stereo"
+        self._decoder.sample_rate = 48_000
         self._packets = packets
 
     async def recv(self) -> AudioFrame:
@@ -45,9 +46,7 @@ def opus_packets(left: np.ndarray, right: np.ndarray) -> list[av.Packet]:
     return packets
 
 
-async def test_frames_are_mono_copies_with_the_source_timing_and_a_fraction_of_the_memory() -> (
-    None
-):
+async def test_frames_are_mono_copies_with_the_source_timing_and_a_fraction_of_the_memory() -> None:
     t = np.arange(48_000) / 48_000
     left = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
     right = (2000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
