@@ -20,6 +20,7 @@ from codesage.config.metrics import NodeMetrics
 from codesage.engine.actor import ActorCrashedError, InterviewActor
 from codesage.engine.actor_state import FINAL_PHASES
 from codesage.engine.commands import Command, InterviewError, Stop
+from codesage.engine.interview_locks import InterviewLocks
 from codesage.engine.ownership import (
     InterviewLeases,
     LeaseKeeper,
@@ -56,7 +57,7 @@ class ActorSupervisor:
         self._metrics = metrics
         self._actors: dict[uuid.UUID, InterviewActor] = {}
         self._keepers: dict[uuid.UUID, LeaseKeeper] = {}
-        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._locks = InterviewLocks()
         self._restarts: dict[uuid.UUID, list[float]] = {}
         self._max_restarts = max_restarts
         self._restart_window_s = restart_window_s
@@ -85,8 +86,7 @@ class ActorSupervisor:
         actor = self._running(interview_id)
         if actor is not None:
             return actor
-        lock = self._locks.setdefault(interview_id, asyncio.Lock())
-        async with lock:
+        async with self._locks.hold(interview_id):
             self._refuse_while_draining()
             actor = self._running(interview_id)
             if actor is None:
@@ -124,7 +124,7 @@ class ActorSupervisor:
         """Let the actor finish its current command, stop it, and hand its lease back."""
         # Under the load lock: a command arriving meanwhile waits for the lease to be handed
         # back, then loads the interview afresh, instead of finding its own lease still held.
-        async with self._locks.setdefault(interview_id, asyncio.Lock()):
+        async with self._locks.hold(interview_id):
             actor = self._actors.pop(interview_id, None)
             keeper = self._keepers.pop(interview_id, None)
             if actor is not None and actor.task is not None and not actor.task.done():
