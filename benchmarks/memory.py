@@ -15,9 +15,10 @@ phase and the node has settled:
 - `hung_up`: each peer is closed (`rtc_hangup`); `left`: each socket is disconnected;
 - `ended`: each interview is ended over REST.
 
-Each reading is the median of 5 samples of the node process's own PSS and RSS, 0.5 s apart,
-2 s after the phase was reached; `*_per_interview` is (reading - the reading before any client
-joined) / N. `answered` is what a live interview costs; after `hung_up`, what the node keeps.
+Each reading is the median of 5 samples (`--samples`) of the node process's own PSS and RSS,
+0.5 s apart, 2 s (`--settle-s`) after the phase was reached; `*_per_interview` is (reading -
+the reading before any client joined) / N. `answered` is what a live interview costs; after
+`hung_up`, what the node keeps.
 The pieces are interviews.py's (embedded node unless `--url`, warm-up, answers, client parts);
 its options are accepted. The clients run in this process, so their latency is not measured
 here, and N is bounded by this one process: on a slow 2-core box at N = 8 it answered the
@@ -65,8 +66,6 @@ from benchmarks.interviews import (  # noqa: E402
 from benchmarks.soak import node_memory  # noqa: E402
 
 PHASES = ("joined", "connected", "answered", "hung_up", "left")
-SETTLE_S = 2.0
-SAMPLES = 5
 SAMPLE_INTERVAL_S = 0.5
 QUIET_S = 0.5  # the agent has finished speaking after this long without a loud frame
 
@@ -155,19 +154,28 @@ async def run_client(
             await client.disconnect()
 
 
-def read_memory(pid: int) -> dict[str, float | None]:
-    """The node process's PSS and RSS in MB, each the median of a few samples."""
-    pss, rss = [], []
-    for _ in range(SAMPLES):
-        sample_rss, sample_pss = node_memory(pid)
-        if sample_rss is not None and sample_pss is not None:
-            rss.append(sample_rss)
-            pss.append(sample_pss)
-        time.sleep(SAMPLE_INTERVAL_S)
-    return {
-        "pss_mb": _round(statistics.median(pss)) if pss else None,
-        "rss_mb": _round(statistics.median(rss)) if rss else None,
-    }
+@dataclass(frozen=True)
+class MemoryReader:
+    """Reads the node process's PSS and RSS in MB once it has settled: `settle_s` after being
+    asked, the median of `samples` samples 0.5 s apart (blocking: call it from a thread)."""
+
+    pid: int
+    settle_s: float
+    samples: int
+
+    def read(self) -> dict[str, float | None]:
+        time.sleep(self.settle_s)
+        pss, rss = [], []
+        for _ in range(self.samples):
+            sample_rss, sample_pss = node_memory(self.pid)
+            if sample_rss is not None and sample_pss is not None:
+                rss.append(sample_rss)
+                pss.append(sample_pss)
+            time.sleep(SAMPLE_INTERVAL_S)
+        return {
+            "pss_mb": _round(statistics.median(pss)) if pss else None,
+            "rss_mb": _round(statistics.median(rss)) if rss else None,
+        }
 
 
 def per_interview(
@@ -184,10 +192,10 @@ def per_interview(
 
 
 async def run_phases(
-    url: str, tokens: list[str], pcm: np.ndarray, pid: int, timeout_s: float
+    url: str, tokens: list[str], pcm: np.ndarray, reader: MemoryReader, timeout_s: float
 ) -> tuple[dict[str, dict[str, float | None]], dict[str, float | None]]:
     """Move every client through the phases; the node's memory before and at each phase."""
-    base = await asyncio.to_thread(read_memory, pid)
+    base = await asyncio.to_thread(reader.read)
     gate = PhaseGate(len(tokens))
     clients = [asyncio.ensure_future(run_client(url, t, pcm, gate, timeout_s)) for t in tokens]
     readings: dict[str, dict[str, float | None]] = {}
@@ -198,10 +206,7 @@ async def run_phases(
                 if failed is not None:
                     raise RuntimeError(f"a client failed before {phase}: {failed.exception()}")
                 await asyncio.sleep(0.1)
-            await asyncio.sleep(SETTLE_S)
-            readings[phase] = per_interview(
-                await asyncio.to_thread(read_memory, pid), base, len(tokens)
-            )
+            readings[phase] = per_interview(await asyncio.to_thread(reader.read), base, len(tokens))
             progress(f"{phase}: {readings[phase]}")
             gate.released[index].set()
         await asyncio.gather(*clients)
@@ -212,17 +217,31 @@ async def run_phases(
     return readings, base
 
 
-def parse_memory_args(argv: list[str]) -> argparse.Namespace:
-    """interviews.py's options, with --interviews 4 and --no-offline-wer by default."""
+def parse_memory_args(argv: list[str]) -> tuple[argparse.Namespace, argparse.Namespace]:
+    """Its own options, and interviews.py's (--interviews 4 and --no-offline-wer by default)."""
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0],
+        allow_abbrev=False,  # the rest goes to interviews.py's parser: no prefix guessing here
+        epilog="Every option of benchmarks/interviews.py is accepted too (see its --help).",
+    )
+    parser.add_argument(
+        "--settle-s", type=float, default=2.0, help="wait before each reading (default 2)"
+    )
+    parser.add_argument(
+        "--samples", type=int, default=5, help="samples per reading, 0.5 s apart (default 5)"
+    )
+    own, rest = parser.parse_known_args(argv)
+    if own.settle_s < 0 or own.samples < 1:
+        parser.error("--settle-s must be >= 0 and --samples >= 1")
     defaults = ["--no-offline-wer"]
-    if not any(a == "--interviews" or a.startswith("--interviews=") for a in argv):
+    if not any(a == "--interviews" or a.startswith("--interviews=") for a in rest):
         defaults += ["--interviews", "4"]
-    return parse_args([*defaults, *argv])
+    return own, parse_args([*defaults, *rest])
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the phases and write the report; 1 when a client failed."""
-    args = parse_memory_args(sys.argv[1:] if argv is None else list(argv))
+    own, args = parse_memory_args(sys.argv[1:] if argv is None else list(argv))
     host = machine()
     workdir = Path(tempfile.mkdtemp(prefix="codesage-memory-"))
     workdir.chmod(0o755)  # as root, the embedded Postgres runs as its own user and needs a path
@@ -233,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(
                 "memory.py needs the node's process: use the embedded node or --server-pid"
             )
+        reader = MemoryReader(target.server_pid, own.settle_s, own.samples)
         clip = target.clips[0]
         pcm = prepare_clip(load_wav(clip.file, SAMPLE_RATE), pause_s=0.5).pcm
         scheduled = schedule_interviews(target.url, target.admin, args.interviews, args.template)
@@ -244,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                     target.url,
                     [token for _, token in scheduled],
                     pcm,
-                    target.server_pid,
+                    reader,
                     args.prompt_timeout_s,
                 )
             )
@@ -252,8 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             error, readings, base = str(exc), {}, {}
         end_interviews(target.url, target.admin, [i for i, _ in scheduled])
         if not error:
-            time.sleep(SETTLE_S)
-            readings["ended"] = per_interview(read_memory(target.server_pid), base, args.interviews)
+            readings["ended"] = per_interview(reader.read(), base, args.interviews)
             progress(f"ended: {readings['ended']}")
         report = {
             "interviews": args.interviews,
@@ -266,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine_span(host),
             "settings": {
                 "answer_s": round(len(pcm) / SAMPLE_RATE, 2),
+                "settle_s": own.settle_s,
+                "samples": own.samples,
                 "server": args.url or f"embedded, from {args.server_source.resolve()}",
                 "template": args.template,
                 "warmup": args.warmup,

@@ -26,7 +26,7 @@ KEYS: ReportKeys = {
 
 
 def test_one_interview_goes_through_every_phase_and_each_is_read(tmp_path: Path) -> None:
-    arguments = ["--interviews", "1", "--no-warmup"]
+    arguments = ["--interviews", "1", "--no-warmup", "--settle-s", "0.2", "--samples", "1"]
     stderr, report = run_benchmark("memory.py", arguments, tmp_path / "memory.json")
     assert "live interview:" in stderr, "progress goes to stderr"
     assert_complete(report, KEYS)
