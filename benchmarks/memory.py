@@ -74,7 +74,6 @@ QUIET_S = 0.5  # the agent has finished speaking after this long without a loud 
 class PhaseGate:
     """Holds every client at the end of each phase until the node's memory has been read."""
 
-    clients: int
     reached: list[int] = field(default_factory=lambda: [0] * len(PHASES))
     released: list[asyncio.Event] = field(default_factory=lambda: [asyncio.Event() for _ in PHASES])
 
@@ -196,7 +195,7 @@ async def run_phases(
 ) -> tuple[dict[str, dict[str, float | None]], dict[str, float | None]]:
     """Move every client through the phases; the node's memory before and at each phase."""
     base = await asyncio.to_thread(reader.read)
-    gate = PhaseGate(len(tokens))
+    gate = PhaseGate()
     clients = [asyncio.ensure_future(run_client(url, t, pcm, gate, timeout_s)) for t in tokens]
     readings: dict[str, dict[str, float | None]] = {}
     try:
