@@ -488,10 +488,28 @@ def _report(kind: str, index: int, detail: str = "") -> None:
         _progress_queue.put((kind, index, detail))
 
 
+async def connect_peer(client: Any, peer: Any, mic: Any, ear: AgentEar) -> float:
+    """Send `mic` and hear the agent through `ear` over `peer`, offered to the node over the
+    candidate's Socket.IO `client`; the time the offer was made."""
+    from aiortc import RTCSessionDescription
+
+    peer.addTrack(mic)
+    peer.on("track", ear.attach)
+    await peer.setLocalDescription(await peer.createOffer())
+    since = time.time()
+    answer = await client.call(
+        "rtc_offer", {"sdp": peer.localDescription.sdp}, namespace="/candidate", timeout=60
+    )
+    if not answer.get("ok"):
+        raise RuntimeError(f"rtc_offer refused: {answer}")
+    await peer.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    return since
+
+
 async def run_interview(spec: InterviewSpec) -> dict[str, Any]:
     """One candidate: join, consent, offer WebRTC, answer by voice, record what arrives."""
     import socketio
-    from aiortc import RTCPeerConnection, RTCSessionDescription
+    from aiortc import RTCPeerConnection
 
     rng = random.Random(spec.seed)
     clips = [
@@ -530,16 +548,7 @@ async def run_interview(spec: InterviewSpec) -> dict[str, Any]:
             if found is None:
                 raise RuntimeError("no first prompt")
             prompt = found[2]["payload"]
-        peer.addTrack(mic)
-        peer.on("track", ear.attach)
-        await peer.setLocalDescription(await peer.createOffer())
-        since = time.time()
-        answer = await client.call(
-            "rtc_offer", {"sdp": peer.localDescription.sdp}, namespace="/candidate", timeout=60
-        )
-        if not answer.get("ok"):
-            raise RuntimeError(f"rtc_offer refused: {answer}")
-        await peer.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        since = await connect_peer(client, peer, mic, ear)
         cursor = len(events.items)
         deadline = time.time() + spec.interview_timeout_s
         for number, clip in enumerate(clips):

@@ -52,6 +52,7 @@ from benchmarks.interviews import (  # noqa: E402
     EventStream,
     Microphone,
     _round,
+    connect_peer,
     end_interviews,
     git_commit,
     load_wav,
@@ -87,7 +88,7 @@ async def run_client(
 ) -> None:
     """One candidate through the phases: join, connect and listen, answer, hang up, leave."""
     import socketio
-    from aiortc import RTCPeerConnection, RTCSessionDescription
+    from aiortc import RTCPeerConnection
 
     events = EventStream()
     client = socketio.AsyncClient(reconnection=False)
@@ -108,16 +109,7 @@ async def run_client(
         await gate.arrive(0)
 
         mic = Microphone.create()
-        peer.addTrack(mic)
-        peer.on("track", ear.attach)
-        await peer.setLocalDescription(await peer.createOffer())
-        since = time.time()
-        answer = await client.call(
-            "rtc_offer", {"sdp": peer.localDescription.sdp}, namespace="/candidate", timeout=60
-        )
-        if not answer.get("ok"):
-            raise RuntimeError(f"rtc_offer refused: {answer}")
-        await peer.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        since = await connect_peer(client, peer, mic, ear)
         if await ear.wait_done(since, QUIET_S, timeout_s) is None:
             raise RuntimeError("the first question was not heard")
         await gate.arrive(1)
