@@ -298,7 +298,6 @@ async def test_the_voice_recording_keeps_the_quiet_gaps_on_its_timeline(
     await asyncio.sleep(1.6)  # longer than the recorder's wait before it fills silence
     await voice.say("b", "Another one.")
     await until_quiet_and_heard(voice, listener)
-    await asyncio.sleep(0.1)  # the recorder reads what the relay has for it
     await peer.close()
 
     segments = await recording_manifest(store, "interviews/i3/agent-voice")
