@@ -39,7 +39,9 @@ server's `at` times are comparable only when both run on one machine, which is t
 - wer: corpus word error rate (jiwer) of the finals against the manifest transcripts, both
   normalized with Whisper's English text normalizer (the copy in transformers, without the
   British-to-American spelling table). Lost finals are left out of it and counted apart.
-  `wer_offline` is the same model (tiny.en, stock path) on each whole clip, for comparison.
+  `wer_offline` is the same model (tiny.en, stock path) on each whole clip, scored on the
+  same turns (a clip played twice counts twice), for comparison; `wer_reference_words` says
+  how many words both are measured on, and `transcripts` lists each turn's three texts.
 - cpu_percent: CPU time of the server's processes (the node, its children and the embedded
   Postgres) over the interview window / wall time, in percent of one core (200 = two cores).
   `client_cpu_percent` is the same for this harness and its client processes, which share the
@@ -83,7 +85,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -1005,7 +1007,8 @@ def histogram_quantile(
 # --- analysis -----------------------------------------------------------------------------
 
 
-def _normalizer() -> Callable[[str], str]:
+def english_normalizer() -> Callable[[str], str]:
+    """Whisper's English text normalizer, without its British-to-American spelling table."""
     from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
 
     return EnglishTextNormalizer({})  # type: ignore[no-any-return]
@@ -1059,7 +1062,7 @@ def caption_lags(
 def corpus_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float | None:
     import jiwer
 
-    normalize = _normalizer()
+    normalize = english_normalizer()
     pairs = [(normalize(r), normalize(h)) for r, h in zip(references, hypotheses, strict=True)]
     pairs = [(r, h) for r, h in pairs if r.strip()]
     if not pairs:
@@ -1067,24 +1070,30 @@ def corpus_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float | 
     return round(float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])), 4)
 
 
-def offline_wer(clips: Sequence[AnswerClip], data_dir: Path) -> float | None:
-    """WER of tiny.en (stock path, as the server's finals) on each whole clip."""
+def offline_transcripts(clips: Sequence[AnswerClip], data_dir: Path) -> dict[str, str]:
+    """tiny.en's text (stock path, as the server's finals) of each whole clip, by file name."""
     from codesage.agents.speech_to_text import WhisperSpeechToText
 
     stt = WhisperSpeechToText.load("tiny.en", data_dir)
-    hypotheses = [stt.transcribe(load_wav(c.file, 16_000)).text for c in clips]
-    return corpus_wer([c.transcript for c in clips], hypotheses)
+    return {Path(c.file).name: stt.transcribe(load_wav(c.file, 16_000)).text for c in clips}
 
 
 def summarize(
-    results: list[dict[str, Any]], interviews: int, client_loop_lags: Sequence[float] = ()
+    results: list[dict[str, Any]],
+    interviews: int,
+    client_loop_lags: Sequence[float] = (),
+    offline: Mapping[str, str] | None = None,
+    *,
+    with_transcripts: bool = False,
 ) -> dict[str, Any]:
-    """The latency, caption and accuracy figures over every turn of every client."""
-    normalize = _normalizer()
+    """The latency, caption and accuracy figures over every turn of every client; `offline`
+    (clip name to text) gives `wer_offline` on the same turns, `with_transcripts` each turn's
+    texts."""
+    normalize = english_normalizer()
     turns = [t for r in results for t in r["turns"] if t["speech_end"] is not None]
     response, gap, final_lag, lags, stable_lags = [], [], [], [], []
     words_total = words_seen = 0
-    references, hypotheses = [], []
+    references, hypotheses, scored = [], [], []
     for turn in turns:
         if turn["agent_onset"] is not None:
             gap.append(1000 * (turn["agent_onset"] - turn["speech_end"]))
@@ -1100,7 +1109,9 @@ def summarize(
         if not turn["lost"] and turn["final_text"] is not None:
             references.append(turn["transcript"])
             hypotheses.append(turn["final_text"])
-    return {
+            scored.append(turn)
+    offline_texts = None if offline is None else [offline.get(t["clip"], "") for t in scored]
+    report = {
         "interviews": interviews,
         "interviews_failed": sum(1 for r in results if r["error"]),
         "errors": [r["error"] for r in results if r["error"]],
@@ -1115,10 +1126,25 @@ def summarize(
         "caption_stable_lag_ms": percentiles(stable_lags, "p50", "p95", "max"),
         "final_lag_ms": percentiles(final_lag, "p50", "p95", "max"),
         "wer": corpus_wer(references, hypotheses),
+        "wer_offline": None if offline_texts is None else corpus_wer(references, offline_texts),
+        "wer_reference_words": sum(len(normalize(r).split()) for r in references),
         "lost_final_segments": sum(1 for t in turns if t["lost"]),
         "turns_without_agent_reply": sum(1 for t in turns if t["agent_onset"] is None),
         "agent_spoke_during_answer": sum(1 for t in turns if t["agent_spoke_during_answer"]),
     }
+    if with_transcripts:
+        report["transcripts"] = [
+            {
+                "interview": t["interview"],
+                "turn": t["turn"],
+                "clip": t["clip"],
+                "reference": t["transcript"],
+                "final": t["final_text"],
+                "offline": None if offline is None else offline.get(t["clip"]),
+            }
+            for t in turns
+        ]
+    return report
 
 
 TURN_STAGES = ("end_of_turn", "final_transcript", "score_ready", "first_agent_audio")
@@ -1399,7 +1425,7 @@ class BenchmarkTarget:
     url: str
     admin: str
     clips: list[AnswerClip]
-    wer_offline: float | None
+    offline: dict[str, str] | None  # tiny.en's text of each clip, by file name
     server: EmbeddedServer | None  # None with --url
     server_pid: int | None
     data_dir: Path | None
@@ -1413,7 +1439,7 @@ def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
     else:
         progress("synthesizing answers with piper")
         clips = synthesize_answers(workdir / "answers")
-    wer_offline = offline_wer(clips, workdir) if args.offline_wer else None
+    offline = offline_transcripts(clips, workdir) if args.offline_wer else None
     server: EmbeddedServer | None = None
     if args.url:
         url = args.url.rstrip("/")
@@ -1439,7 +1465,7 @@ def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
         warm, _ = run_interviews(args, url, admin, clips, 1, 1)
         if warm[0]["error"]:
             progress(f"warm-up failed: {warm[0]['error']}")
-    return BenchmarkTarget(url, admin, clips, wer_offline, server, server_pid, data_dir)
+    return BenchmarkTarget(url, admin, clips, offline, server, server_pid, data_dir)
 
 
 def resource_figures(
@@ -1500,7 +1526,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sampler.stop()
         elapsed = time.time() - t0
         histograms_after = scrape_histograms(url)
-        report = summarize(results, args.interviews, client_lags)
+        report = summarize(
+            results, args.interviews, client_lags, target.offline, with_transcripts=True
+        )
         logged = spoken_turn_log(server.log_path, t0) if server is not None else []
         decision_to_audio = [
             1000 * (t["first_agent_audio"] - t["end_of_turn"])
@@ -1516,7 +1544,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         report.update(
             {
-                "wer_offline": target.wer_offline,
                 **resource_figures(sampler, rss_base, pss_base, args.interviews),
                 "event_loop_lag_ms": {
                     "p95": hist_ms("codesage_event_loop_lag_seconds", 0.95),

@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             sampler.stop()
         histograms_after = scrape_histograms(url)
-        report = summarize(outcome.results, args.interviews, outcome.client_lags)
+        report = summarize(outcome.results, args.interviews, outcome.client_lags, target.offline)
 
         def lag_ms(q: float) -> float | None:
             value = histogram_quantile(
@@ -495,7 +495,6 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "minutes": soak.minutes,
                 "interviews_completed": len(outcome.results) - report["interviews_failed"],
-                "wer_offline": target.wer_offline,
                 **resource_figures(sampler, rss_base, pss_base, args.interviews),
                 **flatness(outcome.timeline, outcome.window_s),
                 "memory_timeline": outcome.timeline,

@@ -34,3 +34,6 @@ def test_two_spoken_interviews_complete_and_report_every_figure(tmp_path: Path) 
     assert "interviews started" in stderr, "progress goes to stderr"
     assert_complete(report, KEYS)
     assert report["interviews"] == 2
+    # Each turn's texts are there to see which words a final got wrong.
+    assert len(report["transcripts"]) == report["turns"]
+    assert all({"clip", "reference", "final", "offline"} <= set(t) for t in report["transcripts"])
