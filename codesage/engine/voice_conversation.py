@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -20,17 +22,18 @@ from typing import Any
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
+from codesage.agents.speech_to_text import AudioArray
 from codesage.agents.text_to_speech import TextToSpeech
 from codesage.config.metrics import NodeMetrics
 from codesage.config.settings import IceServer
 from codesage.engine.commands import Answer, Command, InterviewError, PartialAnswer, PromptPlayed
 from codesage.media.audio_in import AudioWindow
-from codesage.media.captions import CaptionUpdate, LiveCaptioner
+from codesage.media.captions import CaptionSettings, CaptionUpdate, LiveCaptioner
 from codesage.media.endpointing import EndpointDetector, TurnEventKind, TurnTakingSettings
 from codesage.media.inference_pool import SpeechInferencePool
 from codesage.media.peer import CandidatePeer, ObserverPeer, RecordingTarget
 from codesage.media.recording import BlobNotFound, BlobStore
-from codesage.media.vad import SileroVadModel, VoiceActivityDetector
+from codesage.media.vad import WINDOW_S, SileroVadModel, VoiceActivityDetector
 from codesage.media.voice_out import AgentVoiceTrack, PlayedUtterance
 from codesage.storage.journal import InterviewEvent
 
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 AskActor = Callable[[Command], Awaitable[Any]]
 # Speech must last this long before it stops the agent: a cough or an echo should not.
 BARGE_IN_SPEECH_S = 0.16
+LEAD_IN_WINDOWS = math.ceil(CaptionSettings().pre_roll_s / WINDOW_S)
+"""VAD windows kept before a turn starts: the captioner's pre-roll of its first word."""
 WRAP_UP_TEXT = "We are close to the time for this answer. Please take a few seconds to wrap up."
 
 
@@ -101,6 +106,9 @@ class VoiceConversation:
         self._vad = VoiceActivityDetector(resources.vad_model)
         self._prompt_id: str | None = None
         self._turn: SpokenTurn | None = None
+        # A turn starts at the first window the VAD calls speech, but a soft onset ("a", "I")
+        # scores below its threshold: the windows before it open the turn's audio.
+        self._lead_in: deque[AudioArray] = deque(maxlen=LEAD_IN_WINDOWS)
         self._speaking: asyncio.Task[None] | None = None
         self._partials: asyncio.Queue[tuple[str, CaptionUpdate]] = asyncio.Queue()
         self._partial_sender = asyncio.create_task(self._send_partials())
@@ -271,6 +279,7 @@ class VoiceConversation:
                 self._voice.interrupt()  # barge-in: `_say` records what was heard
             turn = self._current_turn(decided.speech)
             if turn is None:
+                self._lead_in.append(decided.samples)
                 continue
             if decided.speech:
                 turn.last_speech_at = time.monotonic()
@@ -293,6 +302,9 @@ class VoiceConversation:
             if not speech:
                 return None  # a turn starts with speech, not with the silence before it
             self._turn = self._new_turn(self._prompt_id)
+            for samples in self._lead_in:
+                self._turn.captioner.add_audio(samples, speech=False)
+            self._lead_in.clear()
         return None if self._turn.finished else self._turn
 
     def _new_turn(self, prompt_id: str) -> SpokenTurn:

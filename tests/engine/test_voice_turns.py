@@ -111,6 +111,10 @@ class Interview:
     async def pause(self, seconds: float) -> None:
         await self._feed(seconds, level=0.0)
 
+    async def murmur(self, seconds: float) -> None:
+        """Sound too soft for the VAD to call speech, like the onset of "a" or "I"."""
+        await self._feed(seconds, level=0.005)
+
     async def _feed(self, seconds: float, level: float) -> None:
         for _ in range(round(seconds * 16_000 / WINDOW_SAMPLES)):
             t = (self._clock + np.arange(WINDOW_SAMPLES)) / 16_000
@@ -182,6 +186,26 @@ async def test_the_end_of_the_turn_takes_the_final_decoded_during_the_pause(
     turn = interview.conversation._turn
     assert turn is not None and turn.captioner.final_speculative
     assert {"end_of_turn", "final_transcript"} <= set(turn.stages)
+
+
+async def test_the_final_keeps_the_soft_onset_before_the_first_voiced_window(
+    open_interview: Any,
+) -> None:
+    interview: Interview = await open_interview()
+    await interview.pause(1.0)
+    await interview.murmur(0.128)  # four windows the VAD calls silence, just before speech
+    await interview.speak(1.2)
+    await interview.pause(1.7)
+
+    await interview.answer()
+    final = interview.finals.audio[-1]
+    # The answer's audio opens with the captioner's 0.2 s pre-roll, which ends with the whole
+    # murmur, not with the first loud window: a soft first word reaches the final decode.
+    pre_roll, murmur = 3200, 4 * WINDOW_SAMPLES
+    assert not np.any(final[: pre_roll - murmur])  # the pause before it
+    soft = np.abs(final[pre_roll - murmur : pre_roll]).reshape(4, WINDOW_SAMPLES).max(axis=1)
+    assert np.all((soft > 0.003) & (soft < 0.006))
+    assert np.max(np.abs(final[pre_roll : pre_roll + WINDOW_SAMPLES])) > 0.2  # then speech
 
 
 async def test_speech_after_the_early_decode_discards_it_and_the_final_has_it_all(
