@@ -1087,8 +1087,7 @@ def summarize(
     with_transcripts: bool = False,
 ) -> dict[str, Any]:
     """The latency, caption and accuracy figures over every turn of every client; `offline`
-    (clip name to text) gives `wer_offline` on the same turns, `with_transcripts` each turn's
-    texts."""
+    (clip name to text) gives `wer_offline` on the same turns."""
     normalize = english_normalizer()
     turns = [t for r in results for t in r["turns"] if t["speech_end"] is not None]
     response, gap, final_lag, lags, stable_lags = [], [], [], [], []
@@ -1110,7 +1109,7 @@ def summarize(
             references.append(turn["transcript"])
             hypotheses.append(turn["final_text"])
             scored.append(turn)
-    offline_texts = None if offline is None else [offline.get(t["clip"], "") for t in scored]
+    offline_texts = None if offline is None else [offline[t["clip"]] for t in scored]
     report = {
         "interviews": interviews,
         "interviews_failed": sum(1 for r in results if r["error"]),
@@ -1139,8 +1138,9 @@ def summarize(
                 "turn": t["turn"],
                 "clip": t["clip"],
                 "reference": t["transcript"],
-                "final": t["final_text"],
-                "offline": None if offline is None else offline.get(t["clip"]),
+                "final": None if t["lost"] else t["final_text"],  # a lost one was typed
+                "lost": t["lost"],
+                "offline": None if offline is None else offline[t["clip"]],
             }
             for t in turns
         ]

@@ -4,7 +4,8 @@ One run of interviews.py measures WER on a few hundred words at most, where one 
 by half a point: too coarse for "within 10 % of offline". This pools the `transcripts` of
 several runs (each turn's reference, live final and offline text of the same clip), counts
 the word errors of both per turn, and gives per N: the pooled WERs, their ratio, and a 95 %
-interval of that ratio by a paired bootstrap over turns.
+interval of that ratio by a paired bootstrap over turns, drawn within each clip so that every
+draw has the same clips: the interval is for these clips, with turns taken as independent.
 
     python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--json OUT.json]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 from collections import defaultdict
@@ -34,6 +36,7 @@ BOOTSTRAP_SAMPLES = 2000
 class TurnErrors:
     """The word errors of one turn's live final and of the offline text of the same clip."""
 
+    clip: str
     words: int
     live: int
     offline: int
@@ -62,13 +65,12 @@ def word_errors(reference: str, hypothesis: str) -> int:
 
 
 def turn_errors(turn: dict[str, Any], normalize: Callable[[str], str]) -> TurnErrors | None:
-    """A turn's errors, or None if it had no final, no offline text or an empty reference."""
-    if turn.get("final") is None or turn.get("offline") is None:
-        return None
+    """A turn's errors, or None if its final was lost or its reference is empty."""
     reference = normalize(turn["reference"])
-    if not reference.strip():
+    if turn.get("lost") or turn.get("final") is None or not reference.strip():
         return None
     return TurnErrors(
+        turn["clip"],
         len(reference.split()),
         word_errors(reference, normalize(turn["final"])),
         word_errors(reference, normalize(turn["offline"])),
@@ -77,34 +79,44 @@ def turn_errors(turn: dict[str, Any], normalize: Callable[[str], str]) -> TurnEr
 
 def ratio_interval(turns: Sequence[TurnErrors], rng: random.Random) -> tuple[float, float] | None:
     """2.5th and 97.5th percentiles of live / offline errors over turns drawn with replacement
-    (the same turns for both: the comparison is paired)."""
+    within each clip (the same turns for both: the comparison is paired); None when the upper
+    one is unbounded (too few offline errors to compare with)."""
+    by_clip: dict[str, list[TurnErrors]] = defaultdict(list)
+    for turn in turns:
+        by_clip[turn.clip].append(turn)
     ratios = []
     for _ in range(BOOTSTRAP_SAMPLES):
-        drawn = rng.choices(turns, k=len(turns))
-        offline = sum(t.offline for t in drawn)
-        if offline:
-            ratios.append(sum(t.live for t in drawn) / offline)
-    if len(ratios) < BOOTSTRAP_SAMPLES // 2:
-        return None
+        live = offline = 0
+        for group in by_clip.values():
+            for drawn in rng.choices(group, k=len(group)):
+                live, offline = live + drawn.live, offline + drawn.offline
+        ratios.append(live / offline if offline else (math.inf if live else 1.0))
     ratios.sort()
-    return round(ratios[int(0.025 * len(ratios))], 2), round(ratios[int(0.975 * len(ratios))], 2)
+    low, high = (ratios[round(q * (len(ratios) - 1))] for q in (0.025, 0.975))
+    return None if math.isinf(high) else (round(low, 2), round(high, 2))
+
+
+def unusable(report: dict[str, Any]) -> str | None:
+    """Why a report cannot be pooled, or None."""
+    if "transcripts" not in report:
+        return "it has no transcripts (it predates them): run it again"
+    if any(turn.get("offline") is None for turn in report["transcripts"]):
+        return "it has no offline texts (run without --no-offline-wer)"
+    return None
 
 
 def pool(reports: Sequence[dict[str, Any]], seed: int = 1) -> list[PooledWer]:
-    """Pooled figures per N over the reports' transcripts."""
+    """Pooled figures per N over the reports' transcripts (see `unusable`)."""
     normalize = english_normalizer()
     by_n: dict[int, list[TurnErrors]] = defaultdict(list)
     runs: dict[int, int] = defaultdict(int)
     for report in reports:
-        if "transcripts" not in report:
-            raise SystemExit("a report has no transcripts: it predates them; run it again")
         n = int(report["interviews"])
         runs[n] += 1
         for turn in report["transcripts"]:
             errors = turn_errors(turn, normalize)
             if errors is not None:
                 by_n[n].append(errors)
-    rng = random.Random(seed)
     pooled = []
     for n, turns in sorted(by_n.items()):
         words = sum(t.words for t in turns)
@@ -118,7 +130,7 @@ def pool(reports: Sequence[dict[str, Any]], seed: int = 1) -> list[PooledWer]:
                 wer=round(live / words, 4),
                 wer_offline=round(offline / words, 4),
                 ratio=round(live / offline, 2) if offline else None,
-                ratio_95=ratio_interval(turns, rng),
+                ratio_95=ratio_interval(turns, random.Random(seed * 1000 + n)),
             )
         )
     return pooled
@@ -129,13 +141,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("reports", nargs="+", type=Path, help="interviews.py JSON reports")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    pooled = pool([json.loads(path.read_text()) for path in args.reports])
+    reports = [json.loads(path.read_text()) for path in args.reports]
+    for path, report in zip(args.reports, reports, strict=True):
+        reason = unusable(report)
+        if reason is not None:
+            raise SystemExit(f"{path}: {reason}")
+    pooled = pool(reports)
     print("N  runs turns words  WER    offline  live/offline (95 %)")
     for p in pooled:
         interval = f"{p.ratio_95[0]:.2f}-{p.ratio_95[1]:.2f}" if p.ratio_95 else "-"
         print(
             f"{p.interviews:<2} {p.runs:>4} {p.turns:>5} {p.reference_words:>5}  "
-            f"{p.wer:.4f} {p.wer_offline:.4f}   {p.ratio} ({interval})"
+            f"{p.wer:.4f} {p.wer_offline:.4f}   {p.ratio if p.ratio is not None else '-'} "
+            f"({interval})"
         )
     if args.json:
         args.json.write_text(json.dumps([asdict(p) for p in pooled], indent=2) + "\n")

@@ -327,7 +327,9 @@ class VoiceConversation:
         await self._finish_turn(turn)
 
     async def _on_audio_end(self) -> None:
-        # The track stopped mid-answer: keep what was said as the final answer.
+        # The track stopped (or stalled): audio from before the gap must not open the next turn.
+        self._lead_in.clear()
+        # Mid-answer: keep what was said as the final answer.
         turn = self._turn
         if turn is not None and not turn.finished and turn.endpoint.started:
             await self._finish_turn(turn)

@@ -11,54 +11,70 @@ import pytest
 from benchmarks.pooled_wer import main, pool
 
 REFERENCE = "a list comprehension builds the whole list at once"  # 9 words
+ONE_WRONG = "a list comprehension builds the whole lot at once"
+TWO_WRONG = "list comprehension builds the whole lot at once"
 
 
-def turn(final: str | None, offline: str | None = REFERENCE) -> dict[str, Any]:
-    return {"clip": "answer_01.wav", "reference": REFERENCE, "final": final, "offline": offline}
+def turn(
+    final: str | None, offline: str = REFERENCE, clip: str = "a.wav", lost: bool = False
+) -> dict[str, Any]:
+    return {"clip": clip, "reference": REFERENCE, "final": final, "offline": offline, "lost": lost}
 
 
 def report(n: int, *turns: dict[str, Any]) -> dict[str, Any]:
     return {"interviews": n, "transcripts": list(turns)}
 
 
-def test_errors_are_pooled_per_n_over_runs_and_turns_without_a_final_are_left_out() -> None:
-    one_wrong = "a list comprehension builds the whole lot at once"
-    offline_one_wrong = turn(REFERENCE, offline=one_wrong)
+def test_errors_are_pooled_per_n_over_runs_and_lost_finals_are_left_out() -> None:
     pooled = pool(
         [
-            report(2, turn(one_wrong), offline_one_wrong, turn(None)),
-            report(2, turn("list comprehension builds the whole list at once"), turn(REFERENCE)),
-            report(4, turn(one_wrong, offline=one_wrong)),
+            # Clip a: offline one error, live two; clip b: no error either way.
+            report(2, turn(TWO_WRONG, ONE_WRONG), turn(REFERENCE, clip="b.wav")),
+            report(2, turn(TWO_WRONG, ONE_WRONG), turn(None, lost=True)),
+            # A lost final is typed by the harness: it would count as a perfect one.
+            report(2, turn(REFERENCE, ONE_WRONG, lost=True)),
+            report(4, turn(ONE_WRONG, ONE_WRONG)),
         ]
     )
     by_n = {p.interviews: p for p in pooled}
     two = by_n[2]
-    assert (two.runs, two.turns, two.reference_words) == (2, 4, 36)
-    # Live: one substitution and one deletion; offline: one substitution.
-    assert two.wer == pytest.approx(2 / 36, abs=1e-4)
-    assert two.wer_offline == pytest.approx(1 / 36, abs=1e-4)
-    assert two.ratio == 2.0
-    assert two.ratio_95 is not None and two.ratio_95[0] <= 2.0 <= two.ratio_95[1]
+    assert (two.runs, two.turns, two.reference_words) == (3, 3, 27)
+    assert two.wer == pytest.approx(4 / 27, abs=1e-4)
+    assert two.wer_offline == pytest.approx(2 / 27, abs=1e-4)
+    # Every draw within each clip gives live / offline = 2.
+    assert (two.ratio, two.ratio_95) == (2.0, (2.0, 2.0))
     assert (by_n[4].wer, by_n[4].ratio) == (by_n[4].wer_offline, 1.0)
 
 
-def test_no_offline_errors_gives_no_ratio_rather_than_a_division_by_zero() -> None:
-    (pooled,) = pool([report(1, turn("a list comprehension builds the list at once"))])
-    assert pooled.wer_offline == 0 and pooled.ratio is None and pooled.ratio_95 is None
+def test_too_few_offline_errors_give_no_ratio_nor_interval() -> None:
+    (pooled,) = pool([report(1, turn(ONE_WRONG)), report(1, turn(REFERENCE, ONE_WRONG))])
+    assert pooled.ratio == 1.0
+    assert pooled.ratio_95 is None, "a draw of the first turn alone has no offline error"
+    (none,) = pool([report(1, turn(ONE_WRONG))])
+    assert none.wer_offline == 0 and none.ratio is None and none.ratio_95 is None
 
 
-def test_a_report_without_transcripts_is_refused_with_a_reason(tmp_path: Path) -> None:
-    old = tmp_path / "old.json"
-    old.write_text(json.dumps({"interviews": 2, "wer": 0.05}))
-    with pytest.raises(SystemExit, match="no transcripts"):
-        main([str(old)])
+@pytest.mark.parametrize(
+    ("saved", "reason"),
+    [
+        ({"interviews": 2, "wer": 0.05}, "no transcripts"),
+        (report(2, {**turn(REFERENCE), "offline": None}), "no offline texts"),
+    ],
+)
+def test_a_report_that_cannot_be_pooled_is_refused_with_its_name_and_why(
+    tmp_path: Path, saved: dict[str, Any], reason: str
+) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(saved))
+    with pytest.raises(SystemExit, match=f"old.json: .*{reason}"):
+        main([str(path)])
 
 
 def test_the_command_prints_and_writes_the_figures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = tmp_path / "run.json"
-    run.write_text(json.dumps(report(2, turn("a list comprehension builds the list at once"))))
+    run.write_text(json.dumps(report(2, turn(ONE_WRONG))))
     out = tmp_path / "pooled.json"
     assert main([str(run), "--json", str(out)]) == 0
     assert "live/offline" in capsys.readouterr().out

@@ -27,6 +27,7 @@ from codesage.engine.voice_conversation import (
     VoiceConversations,
     VoiceResources,
 )
+from codesage.media.captions import CaptionSettings
 from codesage.media.endpointing import TurnTakingSettings
 from codesage.media.inference_pool import SpeechInferencePool
 from codesage.media.vad import CONTEXT_SAMPLES, WINDOW_SAMPLES, VadState
@@ -201,11 +202,24 @@ async def test_the_final_keeps_the_soft_onset_before_the_first_voiced_window(
     final = interview.finals.audio[-1]
     # The answer's audio opens with the captioner's 0.2 s pre-roll, which ends with the whole
     # murmur, not with the first loud window: a soft first word reaches the final decode.
-    pre_roll, murmur = 3200, 4 * WINDOW_SAMPLES
+    pre_roll, murmur = round(CaptionSettings().pre_roll_s * 16_000), 4 * WINDOW_SAMPLES
     assert not np.any(final[: pre_roll - murmur])  # the pause before it
     soft = np.abs(final[pre_roll - murmur : pre_roll]).reshape(4, WINDOW_SAMPLES).max(axis=1)
     assert np.all((soft > 0.003) & (soft < 0.006))
     assert np.max(np.abs(final[pre_roll : pre_roll + WINDOW_SAMPLES])) > 0.2  # then speech
+
+
+async def test_audio_from_before_the_track_stopped_does_not_open_the_next_answer(
+    open_interview: Any,
+) -> None:
+    interview: Interview = await open_interview()
+    await interview.murmur(0.2)
+    await interview.conversation._on_audio_end()  # what a stalled or ended track calls
+    await interview.speak(1.2)
+    await interview.pause(1.7)
+
+    await interview.answer()
+    assert np.max(np.abs(interview.finals.audio[-1][:WINDOW_SAMPLES])) > 0.2
 
 
 async def test_speech_after_the_early_decode_discards_it_and_the_final_has_it_all(
