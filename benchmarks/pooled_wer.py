@@ -4,8 +4,8 @@ One run of interviews.py measures WER on a few hundred words at most, where one 
 by half a point: too coarse for "within 10 % of offline". This pools the `transcripts` of
 several runs (each turn's reference, live final and offline text of the same clip), counts
 the word errors of both per turn, and gives per N: the pooled WERs, their ratio, and a 95 %
-interval of that ratio by a paired bootstrap over turns, drawn within each clip so that every
-draw has the same clips: the interval is for these clips, with turns taken as independent.
+interval of that ratio by a paired bootstrap over turns (taken as independent, so that it
+covers both how the clips differ and how a replay of one differs).
 
     python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--json OUT.json]
 """
@@ -36,7 +36,6 @@ BOOTSTRAP_SAMPLES = 2000
 class TurnErrors:
     """The word errors of one turn's live final and of the offline text of the same clip."""
 
-    clip: str
     words: int
     live: int
     offline: int
@@ -70,7 +69,6 @@ def turn_errors(turn: dict[str, Any], normalize: Callable[[str], str]) -> TurnEr
     if turn.get("lost") or turn.get("final") is None or not reference.strip():
         return None
     return TurnErrors(
-        turn["clip"],
         len(reference.split()),
         word_errors(reference, normalize(turn["final"])),
         word_errors(reference, normalize(turn["offline"])),
@@ -79,17 +77,12 @@ def turn_errors(turn: dict[str, Any], normalize: Callable[[str], str]) -> TurnEr
 
 def ratio_interval(turns: Sequence[TurnErrors], rng: random.Random) -> tuple[float, float] | None:
     """2.5th and 97.5th percentiles of live / offline errors over turns drawn with replacement
-    within each clip (the same turns for both: the comparison is paired); None when the upper
-    one is unbounded (too few offline errors to compare with)."""
-    by_clip: dict[str, list[TurnErrors]] = defaultdict(list)
-    for turn in turns:
-        by_clip[turn.clip].append(turn)
+    (the same turns for both: the comparison is paired); None when the upper one is unbounded
+    (too few offline errors to compare with)."""
     ratios = []
     for _ in range(BOOTSTRAP_SAMPLES):
-        live = offline = 0
-        for group in by_clip.values():
-            for drawn in rng.choices(group, k=len(group)):
-                live, offline = live + drawn.live, offline + drawn.offline
+        drawn = rng.choices(turns, k=len(turns))
+        live, offline = sum(t.live for t in drawn), sum(t.offline for t in drawn)
         ratios.append(live / offline if offline else (math.inf if live else 1.0))
     ratios.sort()
     low, high = (ratios[round(q * (len(ratios) - 1))] for q in (0.025, 0.975))

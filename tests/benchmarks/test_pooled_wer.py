@@ -28,8 +28,8 @@ def report(n: int, *turns: dict[str, Any]) -> dict[str, Any]:
 def test_errors_are_pooled_per_n_over_runs_and_lost_finals_are_left_out() -> None:
     pooled = pool(
         [
-            # Clip a: offline one error, live two; clip b: no error either way.
-            report(2, turn(TWO_WRONG, ONE_WRONG), turn(REFERENCE, clip="b.wav")),
+            # Live two errors where offline has one, in every turn.
+            report(2, turn(TWO_WRONG, ONE_WRONG), turn(TWO_WRONG, ONE_WRONG, clip="b.wav")),
             report(2, turn(TWO_WRONG, ONE_WRONG), turn(None, lost=True)),
             # A lost final is typed by the harness: it would count as a perfect one.
             report(2, turn(REFERENCE, ONE_WRONG, lost=True)),
@@ -39,9 +39,9 @@ def test_errors_are_pooled_per_n_over_runs_and_lost_finals_are_left_out() -> Non
     by_n = {p.interviews: p for p in pooled}
     two = by_n[2]
     assert (two.runs, two.turns, two.reference_words) == (3, 3, 27)
-    assert two.wer == pytest.approx(4 / 27, abs=1e-4)
-    assert two.wer_offline == pytest.approx(2 / 27, abs=1e-4)
-    # Every draw within each clip gives live / offline = 2.
+    assert two.wer == pytest.approx(6 / 27, abs=1e-4)
+    assert two.wer_offline == pytest.approx(3 / 27, abs=1e-4)
+    # Every draw of turns gives live / offline = 2.
     assert (two.ratio, two.ratio_95) == (2.0, (2.0, 2.0))
     assert (by_n[4].wer, by_n[4].ratio) == (by_n[4].wer_offline, 1.0)
 
