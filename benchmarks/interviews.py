@@ -116,7 +116,9 @@ REQUIRED_KEYS = (
     "event_loop_lag_ms",
     "lost_final_segments",
 )
-# Plain-English technical answers of 15-30 words, synthesized when no --audio is given.
+# Plain-English technical answers of 20-30 words, synthesized when no --audio is given (only
+# as many as the run plays). 24 of them (~600 words) so that pooled runs resolve WER to a few
+# percent: one wrong word is 0.006 of WER on the first six alone.
 DEFAULT_ANSWERS = (
     "I would add an index on the customer id column, check the query plan with explain "
     "analyze, and keep transactions short so that locks are released quickly.",
@@ -130,6 +132,42 @@ DEFAULT_ANSWERS = (
     "every write also removes the stale entry from the cache.",
     "Code review catches mistakes early and spreads knowledge across the team. I keep my "
     "changes small and explain why each change is needed.",
+    "An index speeds up reads but slows down writes, because every insert and update has to "
+    "change the index as well as the table.",
+    "Usually I start with the slowest endpoint in the dashboard, profile one request, and "
+    "only then decide whether the database or the code is to blame.",
+    "A deadlock happens when two transactions each hold a lock the other one needs. The "
+    "database picks one of them and rolls it back.",
+    "I keep secrets out of the repository. They come from the environment or a vault, and "
+    "the logs never print them.",
+    "It depends on the traffic. For a few hundred requests a second one server is enough, "
+    "but I would still run two behind a load balancer.",
+    "Unit tests check one function at a time and run in milliseconds. Integration tests "
+    "talk to a real database and catch the mistakes between the parts.",
+    "A generator gives one value at a time and remembers where it stopped, so it can walk "
+    "through a huge file without loading all of it into memory.",
+    "I would put the slow work on a queue and let a pool of workers handle it, so the web "
+    "request can answer the user straight away.",
+    "Every retry needs a limit and a growing delay, otherwise a short outage turns into a "
+    "flood of requests that keeps the service down.",
+    "In a code review I look first at what the change is meant to do, then at the tests, "
+    "and only then at names and style.",
+    "A race condition is when the result depends on which thread runs first. A lock or an "
+    "atomic operation makes the order safe.",
+    "Our team deployed several times a day. Each change went through the pipeline, and a "
+    "feature flag let us turn it off without a rollback.",
+    "If the memory keeps growing, I take two heap snapshots a few minutes apart and compare "
+    "which objects were created and never freed.",
+    "Idempotent means that doing the same request twice has the same effect as doing it "
+    "once, which makes retries safe.",
+    "I prefer small pull requests. They are reviewed faster, they are easier to revert, and "
+    "the history explains why each line changed.",
+    "Eventually consistent means that a read right after a write may see old data for a "
+    "short time, but every copy agrees in the end.",
+    "Before I optimize anything I measure it. Most of the time the slow part is not where I "
+    "expected it to be.",
+    "On call, I first stop the damage, for example by rolling back, and only afterwards "
+    "look for the root cause and write it down.",
 )
 
 
@@ -1249,7 +1287,8 @@ def run_interviews(
     start_at = time.time() + args.start_delay_s
     specs = []
     for index, (_, token) in enumerate(scheduled):
-        answers = [clips[(index * k + j) % len(clips)] for j in range(k)]
+        first = args.first_answer + index * k
+        answers = [clips[(first + j) % len(clips)] for j in range(k)]
         specs.append(
             InterviewSpec(
                 index=index,
@@ -1300,6 +1339,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, required=True, help="where to write the report")
     parser.add_argument("--answers-per-interview", type=int, default=3)
+    parser.add_argument(
+        "--first-answer",
+        type=int,
+        default=0,
+        help="interview i plays the answers from first + i x answers-per-interview on, so "
+        "that runs at a small N can cover the whole set between them",
+    )
     parser.add_argument("--port", type=int, help="port of the embedded node (default: free)")
     parser.add_argument("--template", default="backend-python")
     parser.add_argument(
@@ -1438,7 +1484,8 @@ def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
         clips = read_manifest(args.audio)
     else:
         progress("synthesizing answers with piper")
-        clips = synthesize_answers(workdir / "answers")
+        played = args.first_answer + max(1, args.interviews * args.answers_per_interview)
+        clips = synthesize_answers(workdir / "answers", DEFAULT_ANSWERS[:played])
     offline = offline_transcripts(clips, workdir) if args.offline_wer else None
     server: EmbeddedServer | None = None
     if args.url:
