@@ -19,6 +19,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -43,7 +44,7 @@ AskActor = Callable[[Command], Awaitable[Any]]
 # Speech must last this long before it stops the agent: a cough or an echo should not.
 BARGE_IN_SPEECH_S = 0.16
 LEAD_IN_WINDOWS = math.ceil(CaptionSettings().pre_roll_s / WINDOW_S)
-"""VAD windows kept before a turn starts: the captioner's pre-roll of its first word."""
+"""VAD windows kept before a turn starts: the lead-in of its first word (see LiveCaptioner)."""
 WRAP_UP_TEXT = "We are close to the time for this answer. Please take a few seconds to wrap up."
 
 
@@ -107,7 +108,7 @@ class VoiceConversation:
         self._prompt_id: str | None = None
         self._turn: SpokenTurn | None = None
         # A turn starts at the first window the VAD calls speech, but a soft onset ("a", "I")
-        # scores below its threshold: the windows before it open the turn's audio.
+        # scores below its threshold: the windows before it open the turn's final decode.
         self._lead_in: deque[AudioArray] = deque(maxlen=LEAD_IN_WINDOWS)
         self._speaking: asyncio.Task[None] | None = None
         self._partials: asyncio.Queue[tuple[str, CaptionUpdate]] = asyncio.Queue()
@@ -301,13 +302,12 @@ class VoiceConversation:
         if self._turn is None or self._turn.prompt_id != self._prompt_id:
             if not speech:
                 return None  # a turn starts with speech, not with the silence before it
-            self._turn = self._new_turn(self._prompt_id)
-            for samples in self._lead_in:
-                self._turn.captioner.add_audio(samples, speech=False)
+            lead_in = np.concatenate(self._lead_in) if self._lead_in else None
+            self._turn = self._new_turn(self._prompt_id, lead_in)
             self._lead_in.clear()
         return None if self._turn.finished else self._turn
 
-    def _new_turn(self, prompt_id: str) -> SpokenTurn:
+    def _new_turn(self, prompt_id: str, lead_in: AudioArray | None) -> SpokenTurn:
         endpoint = EndpointDetector(self._resources.turn_taking)
 
         def on_partial(update: CaptionUpdate) -> None:
@@ -315,7 +315,9 @@ class VoiceConversation:
             self._partials.put_nowait((prompt_id, update))
 
         captioner = LiveCaptioner(
-            self._resources.speech_pool.for_stream(str(self.interview_id)), on_partial=on_partial
+            self._resources.speech_pool.for_stream(str(self.interview_id)),
+            on_partial=on_partial,
+            lead_in=lead_in,
         )
         return SpokenTurn(prompt_id, captioner, endpoint)
 

@@ -148,7 +148,9 @@ class LiveCaptioner:
     """Captions one utterance: `add_audio` per VAD window, `partial` grows, `finish` → final.
 
     Only voiced audio is kept: speech, up to `pause_s` of silence after it, and `pre_roll_s`
-    before speech resumes. At most one partial decode is in flight.
+    before speech resumes. At most one partial decode is in flight. `lead_in` is the audio just
+    before the utterance's first voiced window (its last `pre_roll_s` are kept): the final
+    decodes it, partials do not, so that it costs no extra caption decode.
     """
 
     def __init__(
@@ -158,9 +160,13 @@ class LiveCaptioner:
         settings: CaptionSettings | None = None,
         prompt: str | None = None,
         on_partial: Callable[[CaptionUpdate], None] | None = None,
+        lead_in: AudioArray | None = None,
     ) -> None:
         self._transcribe = transcribe
         self._settings = settings if settings is not None else CaptionSettings()
+        limit = int(self._settings.pre_roll_s * SAMPLE_RATE)
+        lead = np.zeros(0, np.float32) if lead_in is None else np.asarray(lead_in, np.float32)
+        self._lead_in: AudioArray = lead.reshape(-1)[-limit:] if limit else lead[:0]
         self._prompt = prompt
         self._on_partial = on_partial
         self._audio = _GrowingAudio()
@@ -207,8 +213,11 @@ class LiveCaptioner:
         return self._final_speculative
 
     def audio(self) -> AudioArray:
-        """The voiced audio of the utterance so far."""
-        return self._audio.slice(0, self._audio.length)
+        """The utterance so far as the final decodes it: the lead-in, then the voiced audio."""
+        return self._final_audio(self._audio.length)
+
+    def _final_audio(self, length: int) -> AudioArray:
+        return np.concatenate([self._lead_in, self._audio.slice(0, length)])
 
     def add_audio(self, samples: AudioArray, *, speech: bool) -> None:
         """Add 16 kHz audio the VAD judged speech or silence; may start a partial decode."""
@@ -260,9 +269,7 @@ class LiveCaptioner:
                 return True
             self._drop_speculation()
         task = asyncio.get_running_loop().create_task(
-            self._transcribe(
-                self._audio.slice(0, length), kind=DecodeKind.FINAL, prompt=self._prompt
-            )
+            self._transcribe(self._final_audio(length), kind=DecodeKind.FINAL, prompt=self._prompt)
         )
         task.add_done_callback(_retrieve)
         self._speculation = _Speculation(length, task)

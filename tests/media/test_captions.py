@@ -87,6 +87,25 @@ async def test_words_are_committed_when_two_decodes_agree_and_never_retracted() 
     assert transcriber.calls[-1] == (DecodeKind.FINAL, len(captioner.audio()))
 
 
+async def test_the_lead_in_opens_the_final_and_the_early_decode_but_no_partial() -> None:
+    transcriber = ScriptedTranscriber(["So the", "So the first"])
+    settings = CaptionSettings(interval_s=1.0, pause_s=0.3, pre_roll_s=0.2)
+    lead_in = np.full(SECOND, 0.01, np.float32)  # a second before the first voiced window
+    captioner = LiveCaptioner(transcriber, settings=settings, lead_in=lead_in)
+    await feed(captioner, speech(2.0), speaking=True)
+    partials = [length for kind, length in transcriber.calls if kind is DecodeKind.PARTIAL]
+    assert partials and max(partials) <= 2 * SECOND  # the partials decode the speech alone
+
+    await feed(captioner, quiet(0.4), speaking=False)
+    assert captioner.speculate_final()
+    await captioner.finish()
+    assert captioner.final_speculative
+    voiced = int(2.3 * SECOND)  # the speech and 0.3 s of the pause
+    assert transcriber.calls[-1] == (DecodeKind.FINAL, int(0.2 * SECOND) + voiced)
+    audio = captioner.audio()
+    assert np.all(audio[: int(0.2 * SECOND)] == np.float32(0.01))  # the lead-in's last 0.2 s
+
+
 async def test_a_pause_commits_the_whole_decode_and_long_windows_are_sealed() -> None:
     script = ["We used", "We used Redis", "We used Redis with a short expiry.", "It worked"]
     transcriber = ScriptedTranscriber(script)
