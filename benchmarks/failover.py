@@ -728,7 +728,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--shortest",
         action="store_true",
-        help="speak only the shortest answer (synthesizes just that one): a quick smoke run",
+        help="speak only the shortest answer long enough to be cut at --kill-after-s "
+        "(synthesizes just that one): a quick smoke run",
     )
     parser.add_argument(
         "--lease-ttl", type=float, default=4.0, help="lease TTL of the nodes (s); 4 = the default"
@@ -762,14 +763,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def load_clips(args: argparse.Namespace, workdir: Path) -> list[tuple[AnswerClip, PreparedClip]]:
     if args.audio:
         clips = read_manifest(args.audio)
+    elif args.shortest:
+        return [shortest_long_enough(args, workdir)]
     else:
-        texts = [min(DEFAULT_ANSWERS, key=len)] if args.shortest else list(DEFAULT_ANSWERS)
-        progress(f"synthesizing {len(texts)} answer(s) with piper")
-        clips = synthesize_answers(workdir / "answers", texts)
+        progress(f"synthesizing {len(DEFAULT_ANSWERS)} answers with piper")
+        clips = synthesize_answers(workdir / "answers", DEFAULT_ANSWERS)
     prepared = [(c, prepare_clip(load_wav(c.file, SAMPLE_RATE), 0.0)) for c in clips]
     if args.shortest:
         prepared = [min(prepared, key=lambda p: p[1].speech_s)]
     return prepared
+
+
+def shortest_long_enough(
+    args: argparse.Namespace, workdir: Path
+) -> tuple[AnswerClip, PreparedClip]:
+    """The shortest default answer whose speech outlasts the kill point (synthesized one by one,
+    shortest text first, so that a smoke run synthesizes one or two)."""
+    for index, text in enumerate(sorted(DEFAULT_ANSWERS, key=len)):
+        progress(f"synthesizing answer {index + 1} with piper")
+        (clip,) = synthesize_answers(workdir / f"answer-{index}", [text])
+        prepared = prepare_clip(load_wav(clip.file, SAMPLE_RATE), 0.0)
+        if prepared.speech_s >= args.kill_after_s + 1.5:
+            return clip, prepared
+    raise SystemExit(f"no answer is longer than --kill-after-s + 1.5 s ({args.kill_after_s})")
 
 
 def build_specs(
@@ -867,7 +883,11 @@ def run_settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.audio:
         audio = str(args.audio)
     else:
-        audio = "piper (the shortest answer)" if args.shortest else "piper (6 answers)"
+        audio = (
+            "piper (the shortest answer long enough)"
+            if args.shortest
+            else f"piper ({len(DEFAULT_ANSWERS)} answers)"
+        )
     return {
         "stores": {0: "embedded", 1: "mixed", 2: "given"}[len(given)],
         "lease_ttl_s": args.lease_ttl,
