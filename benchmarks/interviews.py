@@ -1130,7 +1130,6 @@ def summarize(
     turns = [t for r in results for t in r["turns"] if t["speech_end"] is not None]
     response, gap, final_lag, lags, stable_lags = [], [], [], [], []
     words_total = words_seen = 0
-    references, hypotheses, scored = [], [], []
     for turn in turns:
         if turn["agent_onset"] is not None:
             gap.append(1000 * (turn["agent_onset"] - turn["speech_end"]))
@@ -1143,10 +1142,9 @@ def summarize(
         stable_lags += caption_lags(turn, normalize, stable_only=True)[0]
         words_total += words
         words_seen += len(word_lags)
-        if not turn["lost"] and turn["final_text"] is not None:
-            references.append(turn["transcript"])
-            hypotheses.append(turn["final_text"])
-            scored.append(turn)
+    scored = [t for t in turns if not t["lost"] and t["final_text"] is not None]
+    references = [t["transcript"] for t in scored]
+    hypotheses = [t["final_text"] for t in scored]
     offline_texts = None if offline is None else [offline[t["clip"]] for t in scored]
     report = {
         "interviews": interviews,
