@@ -53,7 +53,8 @@ server's `at` times are comparable only when both run on one machine, which is t
 - event_loop_lag_ms.p95: from the node's `codesage_event_loop_lag_seconds` histogram, the
   bucket deltas between a scrape before and after the interviews (interpolated in the bucket).
 - lost_final_segments: answers whose `answer_final` never arrived (or was empty) within
-  `--final-timeout-s` of the end of speech.
+  `--final-timeout-s` of the end of speech. `finals_restored`: finals that stopped early and
+  were completed from the stable caption (from the node's log; null with `--url`).
 
 Progress goes to stderr; the JSON report to `--json`.
 `python benchmarks/interviews.py plot OUT.png RUN.json...` draws response latency and caption
@@ -1188,7 +1189,7 @@ TURN_STAGES = ("end_of_turn", "final_transcript", "score_ready", "first_agent_au
 
 def spoken_turn_log(log_path: Path, since: float) -> list[dict[str, float]]:
     """The node's "spoken turn" log lines after `since`: seconds from the end of speech (server
-    side: the last voiced window) to each stage, one dict per turn."""
+    side: the last voiced window) to each stage, and `final_restored_words`, one dict per turn."""
     turns = []
     with contextlib.suppress(OSError):
         for line in log_path.read_text(errors="replace").splitlines():
@@ -1197,9 +1198,9 @@ def spoken_turn_log(log_path: Path, since: float) -> list[dict[str, float]]:
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 entry = json.loads(line)
                 if entry.get("msg") == "spoken turn" and _server_time(entry["ts"]) >= since:
-                    turns.append(
-                        {s: float(entry[f"{s}_s"]) for s in TURN_STAGES if f"{s}_s" in entry}
-                    )
+                    turn = {s: float(entry[f"{s}_s"]) for s in TURN_STAGES if f"{s}_s" in entry}
+                    turn["final_restored_words"] = float(entry.get("final_restored_words", 0))
+                    turns.append(turn)
     return turns
 
 
@@ -1611,6 +1612,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 },
                 "server_decision_to_agent_audio_ms": percentiles(
                     decision_to_audio, "p50", "p95", "max"
+                ),
+                "finals_restored": (
+                    sum(1 for t in logged if t["final_restored_words"]) if server else None
                 ),
                 "elapsed_s": round(elapsed, 1),
                 "commit": git_commit(),

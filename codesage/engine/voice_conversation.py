@@ -374,6 +374,7 @@ class VoiceConversation:
                 **{f"{stage}_s": round(value, 3) for stage, value in turn.stages.items()},
                 "final_speculative": turn.captioner.final_speculative,
                 "final_decodes_ahead": turn.captioner.speculations,
+                "final_restored_words": turn.captioner.restored_words,
             },
         )
 

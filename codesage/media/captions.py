@@ -12,7 +12,9 @@ after the pause, so they stay short and never have to re-agree with words alread
 The final is one decode of the whole answer. It may start early, in a pause (see
 `speculate_final`): the audio kept stops growing a moment into a pause, so a decode started
 then is the very decode the end of the turn would run, and the end of the turn only waits for
-what is left of it. Speech before the end of the turn throws that decode away.
+what is left of it. Speech before the end of the turn throws that decode away. Whisper now and
+then ends a decode at a pause inside the answer; when the final stops where the stable caption
+goes on (see `restore_dropped_tail`), the caption's words complete it.
 """
 
 from __future__ import annotations
@@ -20,12 +22,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from typing import Protocol
 
 import numpy as np
 
-from codesage.agents.speech_to_text import SAMPLE_RATE, AudioArray, Transcript, normalise_words
+from codesage.agents.speech_to_text import (
+    SAMPLE_RATE,
+    AudioArray,
+    Transcript,
+    TranscriptSegment,
+    normalise_words,
+)
 from codesage.media.inference_pool import DecodeKind, PartialShed
 
 log = logging.getLogger(__name__)
@@ -135,6 +144,38 @@ def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None
     return None
 
 
+MIN_DROPPED_WORDS = 3
+"""Fewer caption words past the final's end are left out: a flipped or filler word, not a drop."""
+
+
+def restore_dropped_tail(final: Transcript, caption: str) -> tuple[Transcript, int]:
+    """The final with the stable caption's words past its end, if it stopped early; and how many.
+
+    The final counts as stopped early when its last words (all but at most the very last)
+    line up with the caption and the caption goes on for `MIN_DROPPED_WORDS` or more. A
+    final that diverges from the caption at its end is kept as it is: which is right is
+    unknown, and the final decoded more audio.
+    """
+    said = _words(caption)
+    heard = _words(final.text)
+    matcher = SequenceMatcher(None, [w.key for w in said], [w.key for w in heard], autojunk=False)
+    blocks = [block for block in matcher.get_matching_blocks() if block.size]
+    if not heard:
+        resume_at = 0
+    elif blocks and blocks[-1].size >= 2 and blocks[-1].b + blocks[-1].size >= len(heard) - 1:
+        last = blocks[-1]
+        # A last final word that differs from the caption's is that word heard otherwise.
+        resume_at = last.a + last.size + (len(heard) - (last.b + last.size))
+    else:
+        return final, 0
+    dropped = said[resume_at:]
+    if len(dropped) < MIN_DROPPED_WORDS:
+        return final, 0
+    start = final.segments[-1].end if final.segments else 0.0
+    tail = TranscriptSegment(start, final.duration, " ".join(word.display for word in dropped))
+    return replace(final, segments=(*final.segments, tail)), len(dropped)
+
+
 def _common_prefix(first: list[_Word], second: list[_Word]) -> int:
     count = 0
     for a, b in zip(first, second, strict=False):
@@ -185,6 +226,7 @@ class LiveCaptioner:
         self._speculation: _Speculation | None = None
         self._speculations = 0
         self._final_speculative = False
+        self._restored_words = 0
         self._finished = False
 
     @property
@@ -211,6 +253,11 @@ class LiveCaptioner:
     def final_speculative(self) -> bool:
         """True once `finish` has returned a decode started by `speculate_final`."""
         return self._final_speculative
+
+    @property
+    def restored_words(self) -> int:
+        """Caption words that `finish` added to a final that stopped early (0 if none)."""
+        return self._restored_words
 
     def audio(self) -> AudioArray:
         """The utterance so far as the final decodes it: the lead-in, then the voiced audio."""
@@ -279,8 +326,20 @@ class LiveCaptioner:
     async def finish(self) -> Transcript:
         """Stop captioning and decode the whole utterance as the final transcript.
 
-        A decode that `speculate_final` started for this same audio is awaited instead.
+        A decode that `speculate_final` started for this same audio is awaited instead. A
+        final that stopped early is completed from the stable caption (`restore_dropped_tail`).
         """
+        transcript, self._restored_words = restore_dropped_tail(
+            await self._decode_final(), self.partial
+        )
+        if self._restored_words:
+            log.warning(
+                "final decode stopped early; kept the caption's last words",
+                extra={"restored_words": self._restored_words},
+            )
+        return transcript
+
+    async def _decode_final(self) -> Transcript:
         self._finished = True
         if self._task is not None:
             self._task.cancel()

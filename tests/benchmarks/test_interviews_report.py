@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.interviews import TurnRecord, summarize
+from benchmarks.interviews import TurnRecord, spoken_turn_log, summarize
 
 REFERENCES = {
     "a.wav": "a list keeps items in order",  # 6 words
@@ -35,3 +37,27 @@ def test_the_offline_wer_counts_each_played_turn_and_leaves_out_the_lost_ones() 
     assert report["wer_offline"] == pytest.approx(2 / 12, abs=1e-4)
     lost = report["transcripts"][2]
     assert lost["lost"] and lost["final"] is None and lost["offline"] == OFFLINE["b.wav"]
+
+
+def test_the_node_log_gives_each_turn_its_stages_and_whether_its_final_was_restored(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        {"ts": "2026-11-24T10:00:00Z", "msg": "spoken turn", "end_of_turn_s": 0.5},  # before
+        {"ts": "2026-11-24T10:00:05Z", "msg": "caption not recorded"},
+        {
+            "ts": "2026-11-24T10:00:06Z",
+            "msg": "spoken turn",
+            "end_of_turn_s": 0.4,
+            "first_agent_audio_s": 0.9,
+            "final_restored_words": 6,
+        },
+        {"ts": "2026-11-24T10:00:09Z", "msg": "spoken turn", "end_of_turn_s": 0.3},
+    ]
+    log = tmp_path / "node.log"
+    log.write_text("\n".join(json.dumps(line) for line in lines) + '\nnot json, "spoken turn"\n')
+    since = 1_795_514_402.0  # 2026-11-24T10:00:02Z
+    assert spoken_turn_log(log, since) == [
+        {"end_of_turn": 0.4, "first_agent_audio": 0.9, "final_restored_words": 6.0},
+        {"end_of_turn": 0.3, "final_restored_words": 0.0},
+    ]

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from codesage.agents.speech_to_text import AudioArray, Transcript, TranscriptSegment
-from codesage.media.captions import CaptionSettings, CaptionUpdate, LiveCaptioner
+from codesage.media.captions import (
+    CaptionSettings,
+    CaptionUpdate,
+    LiveCaptioner,
+    restore_dropped_tail,
+)
 from codesage.media.endpointing import EndpointDetector, TurnEventKind
 from codesage.media.inference_pool import DecodeKind, PartialShed, SpeechInferencePool
 from codesage.media.vad import SileroVadModel, VoiceActivityDetector
@@ -104,6 +109,74 @@ async def test_the_lead_in_opens_the_final_and_the_early_decode_but_no_partial()
     assert transcriber.calls[-1] == (DecodeKind.FINAL, int(0.2 * SECOND) + voiced)
     audio = captioner.audio()
     assert np.all(audio[: int(0.2 * SECOND)] == np.float32(0.01))  # the lead-in's last 0.2 s
+
+
+def heard(text: str) -> Transcript:
+    """A final of 9 s of audio whose words (if any) end at 4 s."""
+    segments = (TranscriptSegment(0.0, 4.0, text),) if text else ()
+    return Transcript(segments, 9.0, "en")
+
+
+CAPTION = "Each change went through the pipeline, and a feature flag let us turn it off."
+
+
+@pytest.mark.parametrize(
+    ("final", "expected", "restored"),
+    [
+        # Whisper ended the decode at a pause: the caption's words past its end are kept.
+        (
+            "Each change went through the pipeline and a feature",
+            "Each change went through the pipeline and a feature flag let us turn it off.",
+            6,
+        ),
+        # Its last word heard otherwise ("fled" for "flag") is not repeated from the caption.
+        (
+            "each change went through the pipeline and a feature fled",
+            "each change went through the pipeline and a feature fled let us turn it off.",
+            5,
+        ),
+        # Nothing kept at all, while the caption shows the answer.
+        ("", CAPTION, 15),
+        # The final reached the end, with its own wording and a word the caption lacked.
+        (
+            "So each change went through a pipeline and a feature flag let us turn it off.",
+            "So each change went through a pipeline and a feature flag let us turn it off.",
+            0,
+        ),
+        # Two words short: a dropped filler or a flip, not a decode that stopped.
+        (
+            "Each change went through the pipeline, and a feature flag let us turn",
+            "Each change went through the pipeline, and a feature flag let us turn",
+            0,
+        ),
+        # Diverges at its end: the final decoded more audio, so it stands.
+        (
+            "Each change went through the pipeline, and then we shipped it on Friday",
+            "Each change went through the pipeline, and then we shipped it on Friday",
+            0,
+        ),
+    ],
+)
+def test_a_final_that_stopped_early_is_completed_from_the_stable_caption(
+    final: str, expected: str, restored: int
+) -> None:
+    completed, count = restore_dropped_tail(heard(final), CAPTION)
+    assert completed.text == expected and count == restored
+    if restored:
+        assert completed.segments[-1].start == (4.0 if final else 0.0)
+        assert completed.segments[-1].end == 9.0
+
+
+async def test_the_final_keeps_the_caption_words_a_decode_that_stopped_early_dropped() -> None:
+    script = ["We ship", "We ship daily and a", *["We ship daily and a flag turns it off"] * 2]
+    transcriber = ScriptedTranscriber(script, final="We ship daily, and a")
+    captioner = LiveCaptioner(transcriber, settings=CaptionSettings(interval_s=1.0, pause_s=0.3))
+    await feed(captioner, speech(3.2), speaking=True)
+    await feed(captioner, quiet(0.5), speaking=False)
+    assert captioner.partial == "We ship daily and a flag turns it off"
+    final = await captioner.finish()
+    assert final.text == "We ship daily, and a flag turns it off"
+    assert captioner.restored_words == 4
 
 
 async def test_a_pause_commits_the_whole_decode_and_long_windows_are_sealed() -> None:
