@@ -154,7 +154,8 @@ def restore_dropped_tail(final: Transcript, caption: str) -> tuple[Transcript, i
     The final counts as stopped early when its last words (all but at most the very last)
     line up with the caption and the caption goes on for `MIN_DROPPED_WORDS` or more. A
     final that diverges from the caption at its end is kept as it is: which is right is
-    unknown, and the final decoded more audio.
+    unknown, and the final decoded more audio. So is one whose missing tail repeats itself
+    (fewer than half its words distinct): that is a partial decode's loop, not speech.
     """
     said = _words(caption)
     heard = _words(final.text)
@@ -169,7 +170,7 @@ def restore_dropped_tail(final: Transcript, caption: str) -> tuple[Transcript, i
     else:
         return final, 0
     dropped = said[resume_at:]
-    if len(dropped) < MIN_DROPPED_WORDS:
+    if len(dropped) < MIN_DROPPED_WORDS or 2 * len({w.key for w in dropped}) < len(dropped):
         return final, 0
     start = final.segments[-1].end if final.segments else 0.0
     tail = TranscriptSegment(start, final.duration, " ".join(word.display for word in dropped))

@@ -167,6 +167,12 @@ def test_a_final_that_stopped_early_is_completed_from_the_stable_caption(
         assert completed.segments[-1].end == 9.0
 
 
+def test_a_caption_tail_that_loops_is_not_added_to_the_final() -> None:
+    final = heard("We roll it back")
+    looping = "We roll it back roll back roll back roll back"
+    assert restore_dropped_tail(final, looping) == (final, 0)
+
+
 async def test_the_final_keeps_the_caption_words_a_decode_that_stopped_early_dropped() -> None:
     script = ["We ship", "We ship daily and a", *["We ship daily and a flag turns it off"] * 2]
     transcriber = ScriptedTranscriber(script, final="We ship daily, and a")
