@@ -1109,12 +1109,29 @@ def corpus_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float | 
     return round(float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])), 4)
 
 
-def offline_transcripts(clips: Sequence[AnswerClip], data_dir: Path) -> dict[str, str]:
+@dataclass(frozen=True)
+class OfflineTranscripts:
     """tiny.en's text (stock path, as the server's finals) of each whole clip, by file name."""
+
+    texts: dict[str, str]
+    # Decode seconds per second of audio, on this machine before the run: boxes of one kind
+    # differ several-fold in speed, and only this says which one a report came from.
+    decode_rtf: float
+
+
+def offline_transcripts(clips: Sequence[AnswerClip], data_dir: Path) -> OfflineTranscripts:
+    """Transcribe each clip offline as the server's finals would (see `OfflineTranscripts`)."""
     from codesage.agents.speech_to_text import WhisperSpeechToText
 
     stt = WhisperSpeechToText.load("tiny.en", data_dir)
-    return {Path(c.file).name: stt.transcribe(load_wav(c.file, 16_000)).text for c in clips}
+    texts, decode_s, audio_s = {}, 0.0, 0.0
+    for clip in clips:
+        audio = load_wav(clip.file, 16_000)
+        started = time.perf_counter()
+        texts[Path(clip.file).name] = stt.transcribe(audio).text
+        decode_s += time.perf_counter() - started
+        audio_s += len(audio) / 16_000
+    return OfflineTranscripts(texts, round(decode_s / audio_s, 4) if audio_s else 0.0)
 
 
 def summarize(
@@ -1470,10 +1487,18 @@ class BenchmarkTarget:
     url: str
     admin: str
     clips: list[AnswerClip]
-    offline: dict[str, str] | None  # tiny.en's text of each clip, by file name
+    offline: OfflineTranscripts | None  # None with --no-offline-wer
     server: EmbeddedServer | None  # None with --url
     server_pid: int | None
     data_dir: Path | None
+
+    @property
+    def offline_texts(self) -> dict[str, str] | None:
+        return self.offline.texts if self.offline else None
+
+    @property
+    def decode_rtf(self) -> float | None:
+        return self.offline.decode_rtf if self.offline else None
 
 
 def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
@@ -1573,7 +1598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elapsed = time.time() - t0
         histograms_after = scrape_histograms(url)
         report = summarize(
-            results, args.interviews, client_lags, target.offline, with_transcripts=True
+            results, args.interviews, client_lags, target.offline_texts, with_transcripts=True
         )
         logged = spoken_turn_log(server.log_path, t0) if server is not None else []
         decision_to_audio = [
@@ -1618,7 +1643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ),
                 "elapsed_s": round(elapsed, 1),
                 "commit": git_commit(),
-                "machine": machine_span(host),
+                "machine": {**machine_span(host), "stt_decode_rtf": target.decode_rtf},
                 "settings": {
                     "answers_per_interview": args.answers_per_interview,
                     "client_processes": max(

@@ -481,7 +481,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             sampler.stop()
         histograms_after = scrape_histograms(url)
-        report = summarize(outcome.results, args.interviews, outcome.client_lags, target.offline)
+        report = summarize(
+            outcome.results, args.interviews, outcome.client_lags, target.offline_texts
+        )
 
         def lag_ms(q: float) -> float | None:
             value = histogram_quantile(
@@ -502,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
                 "soak_s": round(outcome.window_s, 1),
                 "elapsed_s": round(outcome.elapsed_s, 1),
                 "commit": git_commit(),
-                "machine": machine_span(host),
+                "machine": {**machine_span(host), "stt_decode_rtf": target.decode_rtf},
                 "settings": {
                     "answers_per_interview": args.answers_per_interview,
                     "sample_s": soak.sample_s,

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks.interviews import TurnRecord, spoken_turn_log, summarize
+from benchmarks.interviews import (
+    TurnRecord,
+    offline_transcripts,
+    spoken_turn_log,
+    summarize,
+    synthesize_answers,
+)
 
 REFERENCES = {
     "a.wav": "a list keeps items in order",  # 6 words
@@ -61,3 +67,13 @@ def test_the_node_log_gives_each_turn_its_stages_and_whether_its_final_was_resto
         {"end_of_turn": 0.4, "first_agent_audio": 0.9, "final_restored_words": 6.0},
         {"end_of_turn": 0.3, "final_restored_words": 0.0},
     ]
+
+
+def test_the_offline_texts_come_with_the_speed_of_the_machine_that_made_them(
+    tmp_path: Path,
+) -> None:
+    text = "I keep secrets out of the repository. They come from the environment or a vault."
+    clips = synthesize_answers(tmp_path / "answers", [text])
+    offline = offline_transcripts(clips, tmp_path)
+    assert "secrets out of the repository" in offline.texts[Path(clips[0].file).name].lower()
+    assert offline.decode_rtf > 0  # seconds of decode per second of audio, measured
