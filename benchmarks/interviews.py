@@ -1488,6 +1488,7 @@ class BenchmarkTarget:
     url: str
     admin: str
     clips: list[AnswerClip]
+    audio: str  # where the answers came from, as the reports' settings name it
     offline: OfflineTranscripts | None  # None with --no-offline-wer
     server: EmbeddedServer | None  # None with --url
     server_pid: int | None
@@ -1508,11 +1509,12 @@ def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
     """Read or synthesize the answers, start the embedded node unless `--url` is given (its
     `server` is then set: the caller stops it), mint an admin token and run the warm-up."""
     if args.audio:
-        clips = read_manifest(args.audio)
+        clips, audio = read_manifest(args.audio), str(args.audio)
     else:
         progress("synthesizing answers with piper")
         played = args.first_answer + max(1, args.interviews * args.answers_per_interview)
         clips = synthesize_answers(workdir / "answers", DEFAULT_ANSWERS[:played])
+        audio = f"piper ({len(clips)} synthesized answers)"
     offline = offline_transcripts(clips, workdir) if args.offline_wer else None
     server: EmbeddedServer | None = None
     if args.url:
@@ -1539,7 +1541,7 @@ def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
         warm, _ = run_interviews(args, url, admin, clips, 1, 1)
         if warm[0]["error"]:
             progress(f"warm-up failed: {warm[0]['error']}")
-    return BenchmarkTarget(url, admin, clips, offline, server, server_pid, data_dir)
+    return BenchmarkTarget(url, admin, clips, audio, offline, server, server_pid, data_dir)
 
 
 def resource_figures(
@@ -1654,9 +1656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ),
                     "server": args.url or f"embedded, from {args.server_source.resolve()}",
                     "warmup": args.warmup,
-                    "audio": str(args.audio)
-                    if args.audio
-                    else f"piper ({len(clips)} synthesized answers)",
+                    "audio": target.audio,
                     "think_s": [args.think_min_s, args.think_max_s],
                     "pause_s": [args.pause_min_s, args.pause_max_s],
                     "ramp_s": args.ramp_s,

@@ -514,9 +514,7 @@ def main(argv: list[str] | None = None) -> int:
                     "server": args.url or f"embedded, from {args.server_source.resolve()}",
                     "template": args.template,
                     "warmup": args.warmup,
-                    "audio": str(args.audio)
-                    if args.audio
-                    else f"piper ({len(target.clips)} synthesized answers)",
+                    "audio": target.audio,
                     "think_s": [args.think_min_s, args.think_max_s],
                     "pause_s": [args.pause_min_s, args.pause_max_s],
                     "ramp_s": args.ramp_s,
