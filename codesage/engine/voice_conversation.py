@@ -139,6 +139,7 @@ class VoiceConversation:
         """A new peer for the candidate's offer (replacing any earlier one); the SDP answer."""
         if self._peer is not None:
             await self._peer.close("renegotiated")
+        self._forget_audio()
         recording = None
         if self._resources.recordings is not None:
             recording = RecordingTarget(
@@ -328,9 +329,15 @@ class VoiceConversation:
             raise InterviewError("no_spoken_answer", "There is no spoken answer to end.")
         await self._finish_turn(turn)
 
-    async def _on_audio_end(self) -> None:
-        # The track stopped (or stalled): audio from before the gap must not open the next turn.
+    def _forget_audio(self) -> None:
+        # Audio from before a gap (a stalled, ended or replaced track) must neither open the
+        # next turn nor count toward a barge-in after it; the VAD's state belongs to it too.
         self._lead_in.clear()
+        self._vad.reset()
+        self._speech_run_s = 0.0
+
+    async def _on_audio_end(self) -> None:
+        self._forget_audio()
         # Mid-answer: keep what was said as the final answer.
         turn = self._turn
         if turn is not None and not turn.finished and turn.endpoint.started:

@@ -222,6 +222,24 @@ async def test_audio_from_before_the_track_stopped_does_not_open_the_next_answer
     assert np.max(np.abs(interview.finals.audio[-1][:WINDOW_SAMPLES])) > 0.2
 
 
+async def test_speech_from_before_a_stall_does_not_count_toward_a_barge_in_after_it(
+    open_interview: Any,
+) -> None:
+    interview: Interview = await open_interview()
+    voice = interview.conversation.voice
+    await interview.pause(0.1)
+    assert voice.speaking  # the agent is asking: nobody takes its frames here
+
+    await interview.speak(0.128)  # a cough: shorter than a barge-in's 0.16 s
+    assert voice.speaking
+    await interview.conversation._on_audio_end()  # the track stalls
+    await interview.speak(0.064)  # 0.19 s with the cough, but not one run of speech
+    assert voice.speaking, "speech from before the stall cut the agent off"
+
+    await interview.speak(0.128)  # now 0.19 s without a break: a barge-in
+    assert not voice.speaking
+
+
 async def test_speech_after_the_early_decode_discards_it_and_the_final_has_it_all(
     open_interview: Any,
 ) -> None:
