@@ -482,7 +482,11 @@ def main(argv: list[str] | None = None) -> int:
             sampler.stop()
         histograms_after = scrape_histograms(url)
         report = summarize(
-            outcome.results, args.interviews, outcome.client_lags, target.offline_texts
+            outcome.results,
+            args.interviews,
+            outcome.client_lags,
+            target.offline_texts,
+            with_transcripts=True,  # pooled_wer.py takes soaks too
         )
 
         def lag_ms(q: float) -> float | None:
