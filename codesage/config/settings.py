@@ -98,7 +98,7 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=10_000,
-        description="Spoken interviews a node runs at once (more type); default 2 per CPU core.",
+        description="Spoken interviews a node runs at once (more type); default 1 per CPU core.",
     )
     inference_threads: int = Field(
         default=2, ge=1, le=64, description="Threads in the shared model-inference pool."
@@ -225,12 +225,12 @@ class Settings(BaseSettings):
         )
 
     def voice_capacity(self) -> int:
-        """Spoken interviews this node takes: the setting, else 2 per core.
+        """Spoken interviews this node takes: the setting, else 1 per core.
 
-        Measured on 2 cores (docs/performance.md, soaks): 4 at a time hold the latency and
-        caption targets; 8 keep their peers but captions fall 5 s behind; at 12 peers drop.
+        Measured on 2-core boxes (docs/performance.md): 2 at a time hold the latency and caption
+        targets on every box; 4 hold them on none over 20 minutes; past 8 finals are lost.
         """
-        return self.max_voice_interviews or 2 * (os.cpu_count() or 1)
+        return self.max_voice_interviews or (os.cpu_count() or 1)
 
     def resolved_jwt_secret(self) -> str:
         """The configured JWT secret, or one generated once and kept in the data folder."""
