@@ -1591,6 +1591,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit("usage: interviews.py plot OUT.png REPORT.json [REPORT.json ...]")
         plot(Path(argv[1]), [Path(a) for a in argv[2:]])
         return 0
+    if argv[:1] == ["synthesize"]:
+        if len(argv) != 3:
+            raise SystemExit("usage: interviews.py synthesize OUT_DIR ANSWERS.txt (one per line)")
+        texts = [line.strip() for line in Path(argv[2]).read_text().splitlines() if line.strip()]
+        clips = synthesize_answers(Path(argv[1]), texts)
+        progress(f"{len(clips)} answers and manifest.csv in {argv[1]}: pass it as --audio")
+        return 0
     args = parse_args(argv)
     began = time.time()
     host = machine()
