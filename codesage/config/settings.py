@@ -228,7 +228,7 @@ class Settings(BaseSettings):
         """Spoken interviews this node takes: the setting, else 1 per core.
 
         Measured on 2-core boxes (docs/performance.md): 2 at a time hold the latency and caption
-        targets on every box; 4 hold them on none over 20 minutes; past 8 finals are lost.
+        targets over 20 minutes; 4 hold them on no box measured; at 8 finals can be lost.
         """
         return self.max_voice_interviews or (os.cpu_count() or 1)
 
