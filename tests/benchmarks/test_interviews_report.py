@@ -11,7 +11,10 @@ import pytest
 
 from benchmarks.interviews import (
     TurnRecord,
+    load_wav,
+    main,
     offline_transcripts,
+    read_manifest,
     spoken_turn_log,
     summarize,
     synthesize_answers,
@@ -77,3 +80,18 @@ def test_the_offline_texts_come_with_the_speed_of_the_machine_that_made_them(
     offline = offline_transcripts(clips, tmp_path)
     assert "secrets out of the repository" in offline.texts[Path(clips[0].file).name].lower()
     assert offline.decode_rtf > 0  # seconds of decode per second of audio, measured
+
+
+def test_synthesize_speaks_a_file_of_answers_into_a_folder_that_audio_accepts(
+    tmp_path: Path,
+) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("A stack is last in, first out.\n\nA queue is first in, first out.\n")
+    assert main(["synthesize", str(tmp_path / "clips"), str(answers)]) == 0
+
+    clips = read_manifest(tmp_path / "clips")  # what --audio reads
+    assert [clip.transcript for clip in clips] == [
+        "A stack is last in, first out.",
+        "A queue is first in, first out.",
+    ]
+    assert all(len(load_wav(clip.file, 16_000)) > 16_000 for clip in clips)  # over 1 s of speech
