@@ -20,7 +20,7 @@ run: install web
 
 ## test: install everything the tests need (web build included) and run the whole suite
 test: install web
-	scripts/ensure-chromium.sh
+	scripts/ensure-debian-packages.sh
 	$(BIN)/python -m pytest
 	cd web && npm test --silent
 

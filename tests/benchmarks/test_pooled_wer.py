@@ -79,3 +79,23 @@ def test_the_command_prints_and_writes_the_figures(
     assert main([str(run), "--json", str(out)]) == 0
     assert "live/offline" in capsys.readouterr().out
     assert json.loads(out.read_text())[0]["reference_words"] == 9
+
+
+def test_by_voice_adds_each_voice_of_synthesized_clips_after_the_whole() -> None:
+    pooled = pool(
+        [
+            report(
+                2,
+                turn(TWO_WRONG, ONE_WRONG, clip="answer_01.wav"),
+                turn(ONE_WRONG, ONE_WRONG, clip="answer_02-flite-slt.wav"),
+                turn(ONE_WRONG, ONE_WRONG, clip="answer_07-flite-slt.wav"),
+            )
+        ],
+        by_voice=True,
+    )
+    assert [(p.voice, p.turns, p.ratio) for p in pooled] == [
+        (None, 3, round(4 / 3, 2)),
+        ("flite-slt", 2, 1.0),
+        ("piper", 1, 2.0),
+    ]
+    assert pool([report(2, turn(ONE_WRONG, clip="answer_01.wav"))])[0].voice is None

@@ -45,9 +45,9 @@ RUNNING_LINE = "CODESAGE is running"
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    """Debian's Chromium, installed with scripts/ensure-chromium.sh when missing."""
+    """Debian's Chromium, installed with scripts/ensure-debian-packages.sh when missing."""
     if not CHROMIUM.exists():
-        script = REPO / "scripts" / "ensure-chromium.sh"
+        script = REPO / "scripts" / "ensure-debian-packages.sh"
         if script.exists() and shutil.which("apt-get"):
             subprocess.run(["bash", str(script)], check=False, timeout=600)
     if not CHROMIUM.exists():
