@@ -185,17 +185,19 @@ def _with_text(segment: TranscriptSegment, text: str) -> TranscriptSegment:
     )
 
 
-def trim_repetition(text: str, *, max_phrase_words: int = 8) -> str:
+def trim_repetition(text: str, *, max_phrase_words: int = 40) -> str:
     """Cut a decoding loop: keep a phrase once when it is immediately repeated.
 
-    A single word must occur three times in a row ("f f f"), a phrase of 2-8 words twice
-    ("and my life, and my life"), because people do say "that that" or "very very".
+    A phrase of 1-3 words must occur three times in a row ("f f f", "in my life, in my life,
+    in my life"), one of 4-40 words twice, because people do say "that that", "very very" or
+    "not the average. The average can...". Whole sentences loop too: a fitted-window decode
+    of an answer ending in a pause has given the 14-word answer two and a half times.
     """
     tokens = text.split()
     keys = [" ".join(normalise_words(token)) for token in tokens]
     for start in range(len(tokens)):
         for size in range(1, max_phrase_words + 1):
-            repeats = 3 if size == 1 else 2
+            repeats = 3 if size <= 3 else 2
             end = start + size * repeats
             if end > len(tokens):
                 break

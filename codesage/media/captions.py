@@ -155,7 +155,8 @@ def restore_dropped_tail(final: Transcript, caption: str) -> tuple[Transcript, i
     line up with the caption and the caption goes on for `MIN_DROPPED_WORDS` or more. A
     final that diverges from the caption at its end is kept as it is: which is right is
     unknown, and the final decoded more audio. So is one whose missing tail repeats itself
-    (fewer than half its words distinct): that is a partial decode's loop, not speech.
+    (fewer than half its words distinct) or repeats the final (half its words or more in one
+    run of the final's words): that is a partial decode's loop, not speech.
     """
     said = _words(caption)
     heard = _words(final.text)
@@ -172,9 +173,16 @@ def restore_dropped_tail(final: Transcript, caption: str) -> tuple[Transcript, i
     dropped = said[resume_at:]
     if len(dropped) < MIN_DROPPED_WORDS or 2 * len({w.key for w in dropped}) < len(dropped):
         return final, 0
+    if 2 * _longest_common_run(dropped, heard) >= len(dropped):
+        return final, 0
     start = final.segments[-1].end if final.segments else 0.0
     tail = TranscriptSegment(start, final.duration, " ".join(word.display for word in dropped))
     return replace(final, segments=(*final.segments, tail)), len(dropped)
+
+
+def _longest_common_run(first: list[_Word], second: list[_Word]) -> int:
+    matcher = SequenceMatcher(None, [w.key for w in first], [w.key for w in second], autojunk=False)
+    return matcher.find_longest_match(0, len(first), 0, len(second)).size
 
 
 def _common_prefix(first: list[_Word], second: list[_Word]) -> int:

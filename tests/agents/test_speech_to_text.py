@@ -85,6 +85,11 @@ def test_decoding_loops_are_trimmed() -> None:
     assert trim_repetition("We used a queue and and and and and") == "We used a queue and"
     assert trim_repetition("in my life, in my life, in my life,") == "in my life,"
     assert trim_repetition("that that is very very fine") == "that that is very very fine"
+    spoken = "I look at the slowest requests, not the average. The average can look fine."
+    assert trim_repetition(spoken) == spoken
+    # What a fitted-window decode of a 4.4 s answer and its pause gave (flite's rms voice).
+    said = "I think a good manager remove substicles and then gets out of the way."
+    assert trim_repetition(f"{said} {said} I think a good manager remove") == said
 
 
 def test_model_folders(tmp_path: Path) -> None:

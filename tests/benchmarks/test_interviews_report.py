@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from benchmarks.interviews import (
+    AnswerClip,
     TurnRecord,
+    clips_from,
     load_wav,
     main,
     offline_transcripts,
@@ -125,3 +127,10 @@ def test_synthesize_refuses_a_voice_it_does_not_know(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="unknown voice espeak"):
         main(["synthesize", str(tmp_path / "clips"), str(answers), "--voices", "espeak"])
     assert not (tmp_path / "clips").exists()
+
+
+def test_runs_play_clips_in_order_from_the_first_answer_wrapping_around() -> None:
+    clips = [AnswerClip(f"{name}.wav", name) for name in "abcde"]
+    # Interview 1 of a run with --first-answer 3 and 2 answers each plays clips 5 and 6.
+    assert [c.transcript for c in clips_from(clips, 3 + 1 * 2, 2)] == ["a", "b"]
+    assert clips_from(clips, 0, 0) == []

@@ -173,6 +173,14 @@ def test_a_caption_tail_that_loops_is_not_added_to_the_final() -> None:
     assert restore_dropped_tail(final, looping) == (final, 0)
 
 
+def test_a_caption_that_repeats_the_answer_is_not_added_to_the_final() -> None:
+    # A live run: a partial decode looped the whole answer into the caption, and the final,
+    # which had it once, got it twice.
+    final = heard("I think a good manager removes obstacles and then gets out of the way.")
+    said = "I think a good manager remove substicles and then gets out of the way."
+    assert restore_dropped_tail(final, f"{said} {said}") == (final, 0)
+
+
 async def test_the_final_keeps_the_caption_words_a_decode_that_stopped_early_dropped() -> None:
     script = ["We ship", "We ship daily and a", *["We ship daily and a flag turns it off"] * 2]
     transcriber = ScriptedTranscriber(script, final="We ship daily, and a")
