@@ -186,29 +186,28 @@ def _with_text(segment: TranscriptSegment, text: str) -> TranscriptSegment:
 
 
 def trim_repetition(text: str, *, max_phrase_words: int = 40) -> str:
-    """Cut a decoding loop: keep a phrase once when it is immediately repeated.
+    """Cut a decoding loop: a phrase repeated from some point to the very end of the text
+    (the last copy may be cut short) is kept once.
 
-    A phrase of 1-3 words must occur three times in a row ("f f f", "in my life, in my life,
-    in my life"), one of 4-40 words twice, because people do say "that that", "very very" or
-    "not the average. The average can...". Whole sentences loop too: a fitted-window decode
-    of an answer ending in a pause has given the 14-word answer two and a half times.
+    A loop runs until the decode stops, so speech that goes on after a repeat is kept: people
+    restart ("so the way I would, so the way I would approach it") and say "not the average.
+    The average can...". At the end, a phrase of 1-3 words must occur three times ("and and
+    and", "in my life, in my life, in my life"), one of 4-40 words twice: a fitted-window
+    decode of a short answer ending in a pause has given the whole answer two and a half times.
     """
     tokens = text.split()
     keys = [" ".join(normalise_words(token)) for token in tokens]
-    for start in range(len(tokens)):
-        for size in range(1, max_phrase_words + 1):
-            repeats = 3 if size <= 3 else 2
-            end = start + size * repeats
-            if end > len(tokens):
-                break
-            phrase = keys[start : start + size]
-            if not all(phrase):
-                continue
-            if all(
-                keys[start + size * n : start + size * (n + 1)] == phrase for n in range(1, repeats)
-            ):
-                return " ".join(tokens[: start + size])
-    return text
+    count = len(tokens)
+    kept = count
+    for size in range(1, min(max_phrase_words, count // 2) + 1):
+        # The suffix in which every word equals the one `size` words before it: the loop.
+        start = count - size
+        while start > 0 and keys[start - 1] == keys[start - 1 + size]:
+            start -= 1
+        copies = (count - start) // size
+        if copies >= (3 if size <= 3 else 2) and any(keys[start : start + size]):
+            kept = min(kept, start + size)
+    return " ".join(tokens[:kept]) if kept < count else text
 
 
 def compression_ratio(text: str) -> float:

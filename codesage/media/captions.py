@@ -155,8 +155,8 @@ def restore_dropped_tail(final: Transcript, caption: str) -> tuple[Transcript, i
     line up with the caption and the caption goes on for `MIN_DROPPED_WORDS` or more. A
     final that diverges from the caption at its end is kept as it is: which is right is
     unknown, and the final decoded more audio. So is one whose missing tail repeats itself
-    (fewer than half its words distinct) or repeats the final (half its words or more in one
-    run of the final's words): that is a partial decode's loop, not speech.
+    (fewer than half its words distinct) or repeats the final (see `_repeats`): that is a
+    partial decode's loop, not speech.
     """
     said = _words(caption)
     heard = _words(final.text)
@@ -173,16 +173,22 @@ def restore_dropped_tail(final: Transcript, caption: str) -> tuple[Transcript, i
     dropped = said[resume_at:]
     if len(dropped) < MIN_DROPPED_WORDS or 2 * len({w.key for w in dropped}) < len(dropped):
         return final, 0
-    if 2 * _longest_common_run(dropped, heard) >= len(dropped):
+    if _repeats(dropped, heard):
         return final, 0
     start = final.segments[-1].end if final.segments else 0.0
     tail = TranscriptSegment(start, final.duration, " ".join(word.display for word in dropped))
     return replace(final, segments=(*final.segments, tail)), len(dropped)
 
 
-def _longest_common_run(first: list[_Word], second: list[_Word]) -> int:
-    matcher = SequenceMatcher(None, [w.key for w in first], [w.key for w in second], autojunk=False)
-    return matcher.find_longest_match(0, len(first), 0, len(second)).size
+def _repeats(tail: list[_Word], final: list[_Word]) -> bool:
+    """True when `tail` is mostly a copy of words of `final`: three quarters of its words or
+    more line up with them, four or more in a row. An answer's new words may share a few
+    ("in the", "it is") with what came before; a loop copies whole stretches."""
+    keys = [w.key for w in tail]
+    matcher = SequenceMatcher(None, keys, [w.key for w in final], autojunk=False)
+    blocks = matcher.get_matching_blocks()
+    longest = max((block.size for block in blocks), default=0)
+    return longest >= 4 and 4 * sum(block.size for block in blocks) >= 3 * len(keys)
 
 
 def _common_prefix(first: list[_Word], second: list[_Word]) -> int:

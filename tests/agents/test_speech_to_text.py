@@ -85,8 +85,15 @@ def test_decoding_loops_are_trimmed() -> None:
     assert trim_repetition("We used a queue and and and and and") == "We used a queue and"
     assert trim_repetition("in my life, in my life, in my life,") == "in my life,"
     assert trim_repetition("that that is very very fine") == "that that is very very fine"
-    spoken = "I look at the slowest requests, not the average. The average can look fine."
-    assert trim_repetition(spoken) == spoken
+    # People repeat themselves and go on; a loop runs to the end of the decode.
+    for spoken in (
+        "I look at the slowest requests, not the average. The average can look fine.",
+        "So the way I would, so the way I would approach it is with a heap.",
+        "No, no, no, that is wrong.",
+        "It was very very",
+    ):
+        assert trim_repetition(spoken) == spoken
+    assert trim_repetition("It loops. - It loops. - It loops. -") == "It loops. -"
     # What a fitted-window decode of a 4.4 s answer and its pause gave (flite's rms voice).
     said = "I think a good manager remove substicles and then gets out of the way."
     assert trim_repetition(f"{said} {said} I think a good manager remove") == said

@@ -179,6 +179,18 @@ def test_a_caption_that_repeats_the_answer_is_not_added_to_the_final() -> None:
     final = heard("I think a good manager removes obstacles and then gets out of the way.")
     said = "I think a good manager remove substicles and then gets out of the way."
     assert restore_dropped_tail(final, f"{said} {said}") == (final, 0)
+    misheard_again = "I think the good manager removes obstacles and then gets out of that way."
+    assert restore_dropped_tail(final, f"{said} {misheard_again}") == (final, 0)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    ["in the map", "and I stop there", "the value is a duplicate", "it is a duplicate then"],
+)
+def test_a_dropped_tail_that_shares_a_few_words_with_the_final_is_restored(tail: str) -> None:
+    said = "I keep the items in a set, and if the value is already in the set and it is found"
+    completed, count = restore_dropped_tail(heard(said), f"{said} {tail}")
+    assert (completed.text, count) == (f"{said} {tail}", len(tail.split()))
 
 
 async def test_the_final_keeps_the_caption_words_a_decode_that_stopped_early_dropped() -> None:
