@@ -1724,6 +1724,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "machine": {**machine_span(host), "stt_decode_rtf": target.decode_rtf},
                 "settings": {
                     "answers_per_interview": args.answers_per_interview,
+                    "first_answer": args.first_answer,
+                    "seed": args.seed,
                     "client_processes": max(
                         1, min(args.interviews, args.client_processes or os.cpu_count() or 1)
                     ),
