@@ -355,6 +355,21 @@ def prepare_clip(audio: np.ndarray, pause_s: float) -> PreparedClip:
 # --- the client (runs in the pool's processes) --------------------------------------------
 
 
+def played_answers(
+    answers: Sequence[AnswerClip], seed: int, pause_s: tuple[float, float]
+) -> tuple[list[PreparedClip], random.Random]:
+    """The answers as one interview plays them (its seeded pauses), and its random generator
+    for what follows; `pooled_wer.py --played` rebuilds them to transcribe what was played."""
+    rng = random.Random(seed)
+    clips = [prepare_clip(load_wav(a.file, SAMPLE_RATE), rng.uniform(*pause_s)) for a in answers]
+    return clips, rng
+
+
+def interview_seed(seed: int, index: int) -> int:
+    """The seed of interview `index` of a run with `--seed seed`."""
+    return seed * 1000 + index
+
+
 @dataclass
 class InterviewSpec:
     """What one client needs: whom to join, what to say, how to pause."""
@@ -585,11 +600,7 @@ async def run_interview(spec: InterviewSpec) -> dict[str, Any]:
     import socketio
     from aiortc import RTCPeerConnection
 
-    rng = random.Random(spec.seed)
-    clips = [
-        prepare_clip(load_wav(a.file, SAMPLE_RATE), rng.uniform(*spec.pause_s))
-        for a in spec.answers
-    ]
+    clips, rng = played_answers(spec.answers, spec.seed, spec.pause_s)
     await asyncio.sleep(max(0.0, spec.start_at - time.time()))
     _report("started", spec.index)
     events = EventStream()
@@ -1349,7 +1360,7 @@ def run_interviews(
                 url=url,
                 token=token,
                 answers=answers,
-                seed=args.seed * 1000 + index,
+                seed=interview_seed(args.seed, index),
                 think_s=(args.think_min_s, args.think_max_s),
                 pause_s=(args.pause_min_s, args.pause_max_s),
                 final_timeout_s=args.final_timeout_s,

@@ -8,7 +8,12 @@ interval of that ratio by a paired bootstrap over turns (taken as independent, s
 covers both how the clips differ and how a replay of one differs). `--by-voice` adds the same
 figures per voice of clips spoken by `interviews.py synthesize --voices`.
 
-    python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--by-voice] [--json OUT.json]
+The offline text is of each whole file; `--played DIR` (the runs' `--audio` folder) replaces it
+with the same model's text of exactly the audio each turn played (trimmed, with its inserted
+pause, at 48 kHz), rebuilt from the report's seed: that leaves only what the live path does.
+
+    python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--by-voice] [--played DIR]
+        [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python benchmarks/pooled_wer.py`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.interviews import english_normalizer  # noqa: E402
+from benchmarks.interviews import (  # noqa: E402
+    clips_from,
+    english_normalizer,
+    interview_seed,
+    played_answers,
+    read_manifest,
+)
 
 BOOTSTRAP_SAMPLES = 2000
 _SYNTHESIZED_CLIP = re.compile(r"answer_\d+(?:-(?P<voice>[\w-]+))?\.wav")
@@ -110,6 +121,39 @@ def unusable(report: dict[str, Any]) -> str | None:
     return None
 
 
+def with_played_offline(reports: Sequence[dict[str, Any]], audio: Path) -> list[dict[str, Any]]:
+    """The reports with each turn's `offline` text taken from the audio it played (see the
+    module's docstring); refuses reports that do not say how they chose and paused answers."""
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from codesage.agents.speech_to_text import WhisperSpeechToText
+    from codesage.config.settings import load_settings
+
+    clips = read_manifest(audio)
+    stt = WhisperSpeechToText.load("tiny.en", load_settings().data_dir)
+    rebuilt = []
+    for report in reports:
+        settings = report.get("settings", {})
+        if "first_answer" not in settings or "seed" not in settings:
+            raise SystemExit("a report without settings.first_answer and seed: run it again")
+        k, first = settings["answers_per_interview"], settings["first_answer"]
+        texts: dict[tuple[int, int], str] = {}
+        for index in range(report["interviews"]):
+            answers = clips_from(clips, first + index * k, k)
+            pause_s = tuple(settings["pause_s"])
+            played, _ = played_answers(answers, interview_seed(settings["seed"], index), pause_s)
+            for number, clip in enumerate(played, start=1):
+                samples = resample_poly(clip.pcm.astype(np.float32) / 32768, 1, 3)
+                texts[index, number] = stt.transcribe(samples.astype(np.float32)).text
+        turns = [
+            {**turn, "offline": texts[turn["interview"], turn["turn"]]}
+            for turn in report["transcripts"]
+        ]
+        rebuilt.append({**report, "transcripts": turns})
+    return rebuilt
+
+
 def pool(
     reports: Sequence[dict[str, Any]], seed: int = 1, by_voice: bool = False
 ) -> list[PooledWer]:
@@ -151,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("reports", nargs="+", type=Path, help="interviews.py JSON reports")
     parser.add_argument("--by-voice", action="store_true", help="and per voice of the clips")
+    parser.add_argument(
+        "--played", type=Path, metavar="DIR", help="offline text of the audio played from DIR"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     reports = [json.loads(path.read_text()) for path in args.reports]
@@ -158,7 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = unusable(report)
         if reason is not None:
             raise SystemExit(f"{path}: {reason}")
+    if args.played:
+        reports = with_played_offline(reports, args.played)
     pooled = pool(reports, by_voice=args.by_voice)
+    if args.played:
+        print(f"offline: of the audio played from {args.played}, not of the whole files")
     print("N  runs turns words  WER    offline  live/offline (95 %)  voice")
     for p in pooled:
         interval = f"{p.ratio_95[0]:.2f}-{p.ratio_95[1]:.2f}" if p.ratio_95 else "-"

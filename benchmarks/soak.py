@@ -67,9 +67,11 @@ from benchmarks.interviews import (  # noqa: E402
     _report,
     _round,
     _watch_loop,
+    clips_from,
     end_interviews,
     git_commit,
     histogram_quantile,
+    interview_seed,
     machine,
     machine_span,
     parse_args,
@@ -111,13 +113,13 @@ class SoakPlan:
         """The client spec of the slot's next interview (`index` is unique over the soak)."""
         k = self.answers_per_interview
         # The same rotation over the clips as interviews.py, so that answers vary per interview.
-        answers = [self.clips[(index * k + j) % len(self.clips)] for j in range(k)]
+        answers = clips_from(self.clips, index * k, k)
         return InterviewSpec(
             index=index,
             url=self.url,
             token=token,
             answers=answers,
-            seed=self.seed * 1000 + index,
+            seed=interview_seed(self.seed, index),
             think_s=self.think_s,
             pause_s=self.pause_s,
             final_timeout_s=self.final_timeout_s,

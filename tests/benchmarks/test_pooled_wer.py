@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.pooled_wer import main, pool
+from benchmarks.interviews import synthesize_answers
+from benchmarks.pooled_wer import main, pool, with_played_offline
 
 REFERENCE = "a list comprehension builds the whole list at once"  # 9 words
 ONE_WRONG = "a list comprehension builds the whole lot at once"
@@ -99,3 +100,27 @@ def test_by_voice_adds_each_voice_of_synthesized_clips_after_the_whole() -> None
         ("piper", 1, 2.0),
     ]
     assert pool([report(2, turn(ONE_WRONG, clip="answer_01.wav"))])[0].voice is None
+
+
+def test_played_replaces_the_offline_text_with_that_of_the_audio_each_turn_played(
+    tmp_path: Path,
+) -> None:
+    texts = ["A stack is last in, first out.", "A queue is first in, first out."]
+    synthesize_answers(tmp_path / "clips", texts)
+    settings = {"answers_per_interview": 1, "first_answer": 0, "seed": 3, "pause_s": [0.5, 0.5]}
+    run = {
+        "interviews": 2,
+        "settings": settings,
+        "transcripts": [
+            {"interview": i, "turn": 1, "clip": "?", "reference": texts[i], "final": texts[i]}
+            for i in (0, 1)
+        ],
+    }
+    (rebuilt,) = with_played_offline([run], tmp_path / "clips")
+    # Interview 1 played the second answer (first_answer + index x answers_per_interview).
+    assert ["stack" in t["offline"].lower() for t in rebuilt["transcripts"]] == [True, False]
+    assert "first in, first out" in rebuilt["transcripts"][1]["offline"].lower()
+
+    del settings["seed"]
+    with pytest.raises(SystemExit, match="first_answer and seed"):
+        with_played_offline([run], tmp_path / "clips")
