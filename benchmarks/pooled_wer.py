@@ -133,15 +133,16 @@ def with_played_offline(reports: Sequence[dict[str, Any]], audio: Path) -> list[
     clips = read_manifest(audio)
     stt = WhisperSpeechToText.load("tiny.en", load_settings().data_dir)
     rebuilt = []
-    for report in reports:
+    for position, report in enumerate(reports, start=1):
         settings = report.get("settings", {})
         if "first_answer" not in settings or "seed" not in settings:
             raise SystemExit("a report without settings.first_answer and seed: run it again")
+        print(f"transcribing what report {position} played", file=sys.stderr)
         k, first = settings["answers_per_interview"], settings["first_answer"]
+        pause_s = (float(settings["pause_s"][0]), float(settings["pause_s"][1]))
         texts: dict[tuple[int, int], str] = {}
         for index in range(report["interviews"]):
             answers = clips_from(clips, first + index * k, k)
-            pause_s = tuple(settings["pause_s"])
             played, _ = played_answers(answers, interview_seed(settings["seed"], index), pause_s)
             for number, clip in enumerate(played, start=1):
                 samples = resample_poly(clip.pcm.astype(np.float32) / 32768, 1, 3)
