@@ -8,11 +8,12 @@ interval of that ratio by a paired bootstrap over turns (taken as independent, s
 covers both how the clips differ and how a replay of one differs). `--by-voice` adds the same
 figures per voice of clips spoken by `interviews.py synthesize --voices`.
 
-The offline text is of each whole file; `--played DIR` (the runs' `--audio` folder) replaces it
-with the same model's text of exactly the audio each turn played (trimmed, with its inserted
-pause, at 48 kHz), rebuilt from the report's seed: that leaves only what the live path does.
+The offline text is of each whole file; `--played [DIR]` replaces it with the same model's
+text of exactly the audio each turn played (trimmed, with its inserted pause, at 48 kHz),
+rebuilt from the report's seed and its `--audio` folder (or DIR): that leaves only what the
+live path does.
 
-    python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--by-voice] [--played DIR]
+    python benchmarks/pooled_wer.py RUN.json [RUN.json ...] [--by-voice] [--played [DIR]]
         [--json OUT.json]
 """
 
@@ -121,22 +122,28 @@ def unusable(report: dict[str, Any]) -> str | None:
     return None
 
 
-def with_played_offline(reports: Sequence[dict[str, Any]], audio: Path) -> list[dict[str, Any]]:
-    """The reports with each turn's `offline` text taken from the audio it played (see the
-    module's docstring); refuses reports that do not say how they chose and paused answers."""
+def with_played_offline(
+    reports: Sequence[dict[str, Any]], audio: Path | None = None
+) -> list[dict[str, Any]]:
+    """The reports with each turn's `offline` text taken from the audio it played, read from
+    `audio` or else from each report's own `settings.audio` folder (see the module's
+    docstring); refuses reports that do not say how they chose and paused answers."""
     import numpy as np
     from scipy.signal import resample_poly
 
     from codesage.agents.speech_to_text import WhisperSpeechToText
     from codesage.config.settings import load_settings
 
-    clips = read_manifest(audio)
     stt = WhisperSpeechToText.load("tiny.en", load_settings().data_dir)
     rebuilt = []
     for position, report in enumerate(reports, start=1):
         settings = report.get("settings", {})
         if "first_answer" not in settings or "seed" not in settings:
             raise SystemExit("a report without settings.first_answer and seed: run it again")
+        folder = audio or Path(settings.get("audio", ""))
+        if not (folder / "manifest.csv").exists():
+            raise SystemExit(f"report {position}: no answers in {folder}: pass --played DIR")
+        clips = read_manifest(folder)
         print(f"transcribing what report {position} played", file=sys.stderr)
         k, first = settings["answers_per_interview"], settings["first_answer"]
         pause_s = (float(settings["pause_s"][0]), float(settings["pause_s"][1]))
@@ -197,7 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("reports", nargs="+", type=Path, help="interviews.py JSON reports")
     parser.add_argument("--by-voice", action="store_true", help="and per voice of the clips")
     parser.add_argument(
-        "--played", type=Path, metavar="DIR", help="offline text of the audio played from DIR"
+        "--played",
+        type=Path,
+        nargs="?",
+        const=Path(),
+        metavar="DIR",
+        help="offline text of the audio played, from DIR (default: each report's --audio)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -206,11 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = unusable(report)
         if reason is not None:
             raise SystemExit(f"{path}: {reason}")
-    if args.played:
-        reports = with_played_offline(reports, args.played)
+    if args.played is not None:
+        reports = with_played_offline(reports, args.played if args.played != Path() else None)
     pooled = pool(reports, by_voice=args.by_voice)
-    if args.played:
-        print(f"offline: of the audio played from {args.played}, not of the whole files")
+    if args.played is not None:
+        print("offline: of the audio each turn played, not of the whole files")
     print("N  runs turns words  WER    offline  live/offline (95 %)  voice")
     for p in pooled:
         interval = f"{p.ratio_95[0]:.2f}-{p.ratio_95[1]:.2f}" if p.ratio_95 else "-"

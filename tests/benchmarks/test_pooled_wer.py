@@ -121,6 +121,14 @@ def test_played_replaces_the_offline_text_with_that_of_the_audio_each_turn_playe
     assert ["stack" in t["offline"].lower() for t in rebuilt["transcripts"]] == [True, False]
     assert "first in, first out" in rebuilt["transcripts"][1]["offline"].lower()
 
+    # Without a folder, each report's own --audio folder.
+    (own,) = with_played_offline(
+        [{**run, "settings": {**settings, "audio": str(tmp_path / "clips")}}]
+    )
+    assert own["transcripts"] == rebuilt["transcripts"]
+    with pytest.raises(SystemExit, match="pass --played DIR"):
+        with_played_offline([{**run, "settings": {**settings, "audio": "piper (2 synthesized)"}}])
+
     del settings["seed"]
     with pytest.raises(SystemExit, match="first_answer and seed"):
         with_played_offline([run], tmp_path / "clips")
