@@ -239,7 +239,7 @@ def synthesize_answers(
             rate, audio = speak_piper(text, (1.0, 1.1, 1.2)[index % 3])
             wavfile.write(folder / name, rate, audio)
         else:
-            name = f"answer_{index + 1:02d}-{voice.replace(':', '-')}.wav"
+            name = f"answer_{index + 1:02d}-{voice.replace(':', '-')}.wav"  # see `voice_of`
             speaker = voice.removeprefix("flite:")
             subprocess.run(
                 ["flite", "-voice", speaker, "-t", text, "-o", str(folder / name)], check=True
@@ -251,6 +251,17 @@ def synthesize_answers(
         for clip in clips:
             writer.writerow([Path(clip.file).name, clip.transcript])
     return clips
+
+
+_SYNTHESIZED_CLIP = re.compile(r"answer_\d+(?:-(?P<voice>[\w-]+))?\.wav")
+
+
+def voice_of(clip: str) -> str:
+    """The voice `synthesize_answers` spoke a clip with, from its file name ("flite-slt")."""
+    named = _SYNTHESIZED_CLIP.fullmatch(clip)
+    if named is None:
+        return "unknown"
+    return named["voice"] or "piper"
 
 
 def _piper_speaker() -> Callable[[str, float], tuple[int, np.ndarray]]:
@@ -1579,8 +1590,8 @@ def prepare_target(
         audio = f"piper ({len(clips)} synthesized answers)"
     transcribed = clips
     if not offline_of_all:  # the warm-up plays the first of them
-        played = min(len(clips), args.interviews * args.answers_per_interview)
-        transcribed = clips_from(clips, args.first_answer, played)
+        count = min(len(clips), args.interviews * args.answers_per_interview)
+        transcribed = clips_from(clips, args.first_answer, count)
     offline = offline_transcripts(transcribed, workdir) if args.offline_wer else None
     server: EmbeddedServer | None = None
     if args.url:

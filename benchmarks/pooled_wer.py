@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import random
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -41,10 +40,10 @@ from benchmarks.interviews import (  # noqa: E402
     interview_seed,
     played_answers,
     read_manifest,
+    voice_of,
 )
 
 BOOTSTRAP_SAMPLES = 2000
-_SYNTHESIZED_CLIP = re.compile(r"answer_\d+(?:-(?P<voice>[\w-]+))?\.wav")
 
 
 @dataclass(frozen=True)
@@ -103,14 +102,6 @@ def ratio_interval(turns: Sequence[TurnErrors], rng: random.Random) -> tuple[flo
     ratios.sort()
     low, high = (ratios[round(q * (len(ratios) - 1))] for q in (0.025, 0.975))
     return None if math.isinf(high) else (round(low, 2), round(high, 2))
-
-
-def voice_of(clip: str) -> str:
-    """The voice `interviews.py synthesize` spoke a clip with, from its file name."""
-    named = _SYNTHESIZED_CLIP.fullmatch(clip)
-    if named is None:
-        return "unknown"
-    return named["voice"] or "piper"
 
 
 def unusable(report: dict[str, Any]) -> str | None:

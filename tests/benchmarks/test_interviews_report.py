@@ -21,6 +21,7 @@ from benchmarks.interviews import (
     spoken_turn_log,
     summarize,
     synthesize_answers,
+    voice_of,
 )
 
 REFERENCES = {
@@ -117,6 +118,7 @@ def test_synthesize_takes_the_voices_in_turn_and_names_each_clip_by_its_voice(
         "answer_02-flite-slt.wav",
         "answer_03.wav",
     ]
+    assert [voice_of(Path(c.file).name) for c in clips] == ["piper", "flite-slt", "piper"]
     offline = offline_transcripts(clips[1:2], tmp_path)  # flite's voice is understood
     assert "lock" in offline.texts["answer_02-flite-slt.wav"].lower()
 
