@@ -9,6 +9,8 @@ When the candidate pauses, the decode of the audio up to the pause is committed 
 speaker stopped, so nothing later can change it), which lets the endpointer see the last
 words quickly, and the caption window is sealed there: later partials decode only the audio
 after the pause, so they stay short and never have to re-agree with words already shown.
+A fluent speaker may not pause for twenty seconds, so once the window is long a breath
+between sentences seals it too.
 The final is one decode of the whole answer. It may start early, in a pause (see
 `speculate_final`): the audio kept stops growing a moment into a pause, so a decode started
 then is the very decode the end of the turn would run, and the end of the turn only waits for
@@ -63,7 +65,9 @@ class CaptionSettings:
     A partial decode runs after `interval_s` of new voiced audio, or `turnaround_factor`
     times the last partial's turnaround (queue and decode) if that is longer, so a busy pool
     gets fewer requests; and at each pause of `pause_s`. A pause seals the window if it holds
-    `seal_after_s`; `max_window_s` caps it.
+    `seal_after_s`. Once the window holds `breath_window_s`, a gap of `breath_s` counts as a
+    pause too: fluent speakers leave only such gaps between sentences, and an unsealed window
+    grows until every partial re-decodes seconds of audio. `max_window_s` caps the window.
     """
 
     interval_s: float = 0.5
@@ -71,6 +75,8 @@ class CaptionSettings:
     pause_s: float = 0.3
     pre_roll_s: float = 0.2
     seal_after_s: float = 1.0
+    breath_s: float = 0.15
+    breath_window_s: float = 4.0
     max_window_s: float = 24.0
 
 
@@ -93,6 +99,14 @@ class _GrowingAudio:
     def slice(self, start: int, end: int) -> AudioArray:
         """A copy, so that a decode in a worker thread never sees later writes."""
         return self._data[start : min(end, self.length)].copy()
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """A pause in the audio kept: partials decode to `end`; the next window opens at `seal_at`."""
+
+    end: int
+    seal_at: int
 
 
 @dataclass(frozen=True)
@@ -229,7 +243,8 @@ class LiveCaptioner:
         self._pre_roll: AudioArray = np.zeros(0, np.float32)
         self._heard_speech = False
         self._silence_run = 0
-        self._pause_at: int | None = None
+        self._gap: _Gap | None = None
+        self._gap_marked = False
         self._window_start = 0
         self._decoded_to = 0
         self._turnaround_s = 0.0
@@ -292,7 +307,7 @@ class LiveCaptioner:
             self._pre_roll = np.zeros(0, np.float32)
             self._append(samples)
             self._silence_run = 0
-            self._pause_at = None
+            self._gap_marked = False
         elif not self._heard_speech:
             self._keep_pre_roll(samples)
         else:
@@ -301,8 +316,7 @@ class LiveCaptioner:
             self._append(samples[:kept])
             self._keep_pre_roll(samples[kept:])
             self._silence_run += len(samples)
-            if self._silence_run >= pause and self._pause_at is None:
-                self._pause_at = self._audio.length
+            self._mark_gap()
         speculation = self._speculation
         if speculation is not None and speculation.length != self._audio.length:
             self._drop_speculation()  # the candidate spoke again: that decode is out of date
@@ -390,6 +404,24 @@ class LiveCaptioner:
     def _append(self, samples: AudioArray) -> None:
         self._audio.append(samples)
 
+    def _mark_gap(self) -> None:
+        # A gap stays marked after speech resumes, so that one reached while a decode was in
+        # flight is decoded to once that decode is back; one mark per gap, so its silence is
+        # never decoded alone.
+        if self._gap_marked:
+            return
+        end = self._audio.length
+        long_window = end - self._window_start >= self._settings.breath_window_s * SAMPLE_RATE
+        if self._silence_run >= int(self._settings.pause_s * SAMPLE_RATE):
+            self._gap = _Gap(end, end)
+        elif long_window and self._silence_run >= int(self._settings.breath_s * SAMPLE_RATE):
+            # The next window opens on the breath's silence (all of it is kept): Whisper
+            # takes audio that opens mid-word for no speech.
+            self._gap = _Gap(end, end - self._silence_run)
+        else:
+            return
+        self._gap_marked = True
+
     def _keep_pre_roll(self, samples: AudioArray) -> None:
         limit = int(self._settings.pre_roll_s * SAMPLE_RATE)
         if len(samples) and limit:
@@ -399,20 +431,19 @@ class LiveCaptioner:
         if self._task is not None or self._finished or not self._heard_speech:
             return
         end = self._audio.length
-        at_pause = self._pause_at is not None and self._decoded_to < self._pause_at
+        gap = self._gap if self._gap is not None and self._decoded_to < self._gap.end else None
         interval_s = max(
             self._settings.interval_s, self._settings.turnaround_factor * self._turnaround_s
         )
         interval = int(interval_s * SAMPLE_RATE)
-        if not at_pause and end - self._decoded_to < interval:
+        if gap is None and end - self._decoded_to < interval:
             return
-        if at_pause:
-            assert self._pause_at is not None
-            end = self._pause_at
+        if gap is not None:
+            end = gap.end
         self._decoded_to = end
-        self._task = asyncio.get_running_loop().create_task(self._decode(end, at_pause))
+        self._task = asyncio.get_running_loop().create_task(self._decode(end, gap))
 
-    async def _decode(self, end: int, at_pause: bool) -> None:
+    async def _decode(self, end: int, gap: _Gap | None) -> None:
         start = self._window_start
         audio = self._audio.slice(start, end)
         loop = asyncio.get_running_loop()
@@ -429,13 +460,13 @@ class LiveCaptioner:
             self._task = None
             self._turnaround_s = loop.time() - began
         if transcript is not None and not self._finished and start == self._window_start:
-            self._agree(_words(transcript.text), end, at_pause)
+            self._agree(_words(transcript.text), end, gap)
         self._schedule()
 
-    def _agree(self, hypothesis: list[_Word], end: int, at_pause: bool) -> None:
+    def _agree(self, hypothesis: list[_Word], end: int, gap: _Gap | None) -> None:
         new = _tail(self._committed, hypothesis)
         agreed: list[_Word] = []
-        if new is not None and at_pause:
+        if new is not None and gap is not None:
             agreed = new
         elif new is not None and self._previous is not None:
             before = _tail(self._committed, self._previous)
@@ -448,8 +479,8 @@ class LiveCaptioner:
         # rather than words that might repeat or contradict them.
         self._tentative = new[len(agreed) :] if new is not None else []
         window_s = (end - self._window_start) / SAMPLE_RATE
-        if at_pause and window_s >= self._settings.seal_after_s:
-            self._seal(end)
+        if gap is not None and window_s >= self._settings.seal_after_s:
+            self._seal(gap.seal_at)
         elif window_s >= self._settings.max_window_s:
             # No usable pause in a long stretch: drop the uncommitted tail from the caption
             # (the final transcript still has it) rather than decode an ever-longer window.

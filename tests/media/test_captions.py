@@ -224,6 +224,64 @@ async def test_a_pause_commits_the_whole_decode_and_long_windows_are_sealed() ->
     assert captioner.voiced_s == pytest.approx(2.8 + 0.2 + 1.0, abs=0.04)
 
 
+async def test_a_breath_in_a_long_window_seals_it_and_the_next_opens_on_the_breath() -> None:
+    script = ["We used", "We used Redis", "We used Redis with a short expiry.", "It worked"]
+    transcriber = ScriptedTranscriber(script)
+    settings = CaptionSettings(interval_s=1.0, breath_s=0.1, breath_window_s=2.0)
+    captioner = LiveCaptioner(transcriber, settings=settings)
+    breath = quiet(4 * 0.032)  # four VAD windows: shorter than a pause (0.3 s)
+    await feed(captioner, speech(1.5), speaking=True)
+    await feed(captioner, breath, speaking=False)
+    # A breath in a window shorter than `breath_window_s` is only a gap between words.
+    assert len(transcriber.calls) == 1
+    await feed(captioner, speech(0.9), speaking=True)
+    assert captioner.partial == "We used"
+    await feed(captioner, breath, speaking=False)
+    # Now the window holds 2.5 s: the breath is decoded to and the decode committed whole.
+    assert transcriber.calls[-1][1] == len(captioner.audio())
+    assert captioner.partial == "We used Redis with a short expiry."
+    await feed(captioner, speech(1.0), speaking=True)
+    # The next window opens on the breath's silence, not mid-word (Whisper hears no speech).
+    assert transcriber.calls[-1][1] == pytest.approx(len(breath) + SECOND, abs=512)
+    assert captioner.partial == "We used Redis with a short expiry."
+    assert captioner.tentative == "It worked"
+
+
+class GatedTranscriber(ScriptedTranscriber):
+    """Partial decodes wait until `gate` is set, as in a busy pool."""
+
+    def __init__(self, partials: list[str | None]) -> None:
+        super().__init__(partials)
+        self.gate = asyncio.Event()
+
+    async def __call__(
+        self, audio: AudioArray, *, kind: DecodeKind, prompt: str | None = None
+    ) -> Transcript:
+        await self.gate.wait()
+        return await super().__call__(audio, kind=kind, prompt=prompt)
+
+
+async def test_a_pause_reached_while_a_decode_runs_is_decoded_to_when_it_is_back() -> None:
+    transcriber = GatedTranscriber(["We used", "We used Redis.", "It worked"])
+    settings = CaptionSettings(interval_s=1.0, pause_s=0.3, seal_after_s=1.0)
+    captioner = LiveCaptioner(transcriber, settings=settings)
+    for part, speaking in ((speech(1.0), True), (quiet(0.4), False), (speech(0.5), True)):
+        for start in range(0, len(part), 512):
+            captioner.add_audio(part[start : start + 512], speech=speaking)
+    # The first decode (1 s) was still running through the pause and the speech after it.
+    transcriber.gate.set()
+    await captioner.idle()
+    lengths = [length for _, length in transcriber.calls]
+    pause_end = int(1.3 * SECOND)  # the speech and the 0.3 s of the pause that are kept
+    assert lengths == pytest.approx([SECOND, pause_end], abs=512)  # in 32 ms windows
+    assert captioner.partial == "We used Redis."  # committed whole, as at any pause
+    await feed(captioner, speech(0.6), speaking=True)
+    # Sealed at the pause: the next decode is of the second of audio kept after it, not of
+    # all 2.3 s since the start.
+    assert transcriber.calls[-1][1] == pytest.approx(SECOND, abs=512)
+    assert captioner.partial == "We used Redis." and captioner.tentative == "It worked"
+
+
 async def test_shed_partials_are_skipped_and_silence_alone_decodes_nothing() -> None:
     transcriber = ScriptedTranscriber([None, "Hello there", "Hello there friend"])
     captioner = LiveCaptioner(transcriber, settings=CaptionSettings(interval_s=1.0))
