@@ -141,6 +141,8 @@ def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None
     Whisper flips words between decodes ("built"/"build", a leading "and"), so a hypothesis
     is lined up by the last committed word (or the one before it) within two positions of
     where it should be, rather than by the whole prefix, which would stall the captions.
+    When it hears the last two committed words otherwise ("in one" → "and when"), it is lined
+    up by the words before them, as many words on.
     """
     count = len(committed)
     if count == 0:
@@ -155,7 +157,17 @@ def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None
                 and hypothesis[end - back].key == committed[-back].key
             ):
                 return hypothesis[end:]
+    recent = [word.key for word in committed[-_REALIGN_WORDS:]]
+    matcher = SequenceMatcher(None, recent, [w.key for w in hypothesis], autojunk=False)
+    for block in reversed(matcher.get_matching_blocks()):
+        unmatched = len(recent) - (block.a + block.size)
+        if block.size >= 2 and unmatched <= 2:
+            end = block.b + block.size + unmatched
+            return hypothesis[end:] if end <= len(hypothesis) else None
     return None
+
+
+_REALIGN_WORDS = 8
 
 
 MIN_DROPPED_WORDS = 3

@@ -92,6 +92,26 @@ async def test_words_are_committed_when_two_decodes_agree_and_never_retracted() 
     assert transcriber.calls[-1] == (DecodeKind.FINAL, len(captioner.audio()))
 
 
+async def test_captions_go_on_when_a_decode_hears_the_last_committed_words_otherwise() -> None:
+    script = [
+        "We broke it after a change in one",
+        "We broke it after a change in one team",
+        "We broke it after a change and when team format broke",  # "in one" → "and when"
+        "We broke it after a change and when team format broke three",
+    ]
+    transcriber = ScriptedTranscriber(script)
+    captioner = LiveCaptioner(transcriber, settings=CaptionSettings(interval_s=1.0))
+    await feed(captioner, speech(3.2), speaking=True)
+    # The third decode is lined up by "a change", two words on: "team" agrees with the
+    # second decode, and what follows it is shown.
+    assert captioner.partial == "We broke it after a change in one team"
+    assert captioner.tentative == "format broke"
+    await feed(captioner, speech(1.0), speaking=True)
+    # The committed words stand; later decodes agree on what follows them.
+    assert captioner.partial == "We broke it after a change in one team format broke"
+    assert captioner.tentative == "three"
+
+
 async def test_the_lead_in_opens_the_final_and_the_early_decode_but_no_partial() -> None:
     transcriber = ScriptedTranscriber(["So the", "So the first"])
     settings = CaptionSettings(interval_s=1.0, pause_s=0.3, pre_roll_s=0.2)
