@@ -26,10 +26,13 @@ server's `at` times are comparable only when both run on one machine, which is t
 - turn_gap_ms: the end of the candidate's speech (known from the audio schedule) → that same
   first loud agent frame. It includes the patient end-of-turn silence (1.6-5 s by design) and
   the final decode: it is what the candidate experiences, not a latency target.
-- caption_partial_lag_ms: for each word of the reference transcript, its speech time is
-  estimated from its proportional position in the utterance (the end of the word: the k-th of
-  n words ends at start + k/n of the spoken duration, shifted by the inserted pause when it
-  lies after it); lag = the arrival of the first `answer_partial` that contains the word
+- caption_partial_lag_ms: for each word of the reference transcript, its speech time (the
+  end of the word) is tiny.en's word timestamp of the clip, lined up with the reference (see
+  `word_times.py`; a word that lines up with none is placed between its timed neighbours,
+  and without offline transcripts every word is placed by its position: the k-th of n ends
+  at k/n of the spoken duration), shifted by the inserted pause when it lies after it;
+  `caption_words_timed` is the share timed by a timestamp. Lag = the arrival of the first
+  `answer_partial` that contains the word
   (aligned with difflib on normalized words) − that time. A partial is read as a caption shows
   it: its stable words, then its tentative ones (a wrong tentative word does not align, so it
   does not count). Words that never appear in a partial are left out;
@@ -98,6 +101,11 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python benchmarks/interviews.py`
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.word_times import WordEnd, clip_word_ends, reference_word_ends  # noqa: E402
+
 SAMPLE_RATE = 48_000
 FRAME = 960  # 20 ms at 48 kHz
 LOUD = 500  # peak of an int16 frame above which the agent's voice is "heard"
@@ -327,6 +335,18 @@ def _voiced_frames(audio: np.ndarray, rate: int) -> np.ndarray:
     return np.asarray(rms > max(0.003, 0.08 * reference))
 
 
+def _speech_frames(voiced: np.ndarray) -> tuple[int, int]:
+    """The first voiced 10 ms frame and the one after the last (the whole clip if none is)."""
+    if not voiced.any():
+        return 0, len(voiced)
+    return int(np.argmax(voiced)), len(voiced) - int(np.argmax(voiced[::-1]))
+
+
+def leading_silence_s(audio: np.ndarray) -> float:
+    """The silence `prepare_clip` trims from the start of a clip (48 kHz audio), in seconds."""
+    return _speech_frames(_voiced_frames(audio, SAMPLE_RATE))[0] / 100
+
+
 def prepare_clip(audio: np.ndarray, pause_s: float) -> PreparedClip:
     """Trim leading and trailing silence (so the clip's end is the end of speech) and insert
     `pause_s` of silence in the longest inner gap of at least 150 ms (a clause or sentence
@@ -334,11 +354,9 @@ def prepare_clip(audio: np.ndarray, pause_s: float) -> PreparedClip:
     rate = SAMPLE_RATE
     hop = rate // 100
     voiced = _voiced_frames(audio, rate)
-    if voiced.any():
-        first = int(np.argmax(voiced))
-        last = len(voiced) - int(np.argmax(voiced[::-1]))
-        audio = audio[first * hop : last * hop]
-        voiced = voiced[first:last]
+    first, last = _speech_frames(voiced)
+    audio = audio[first * hop : last * hop]
+    voiced = voiced[first:last]
     pause_at = None
     if pause_s > 0 and len(voiced):
         best: tuple[int, int] | None = None
@@ -1121,28 +1139,34 @@ def percentiles(values: Sequence[float], *which: str) -> dict[str, float | None]
     return out
 
 
-def word_speech_ends(turn: dict[str, Any], words: int) -> list[float]:
-    """Estimated end time of each reference word: proportional to its position."""
-    start, spoken = turn["speech_start"], turn["speech_s"]
+def word_speech_ends(
+    turn: dict[str, Any], reference: Sequence[str], timed: Sequence[WordEnd] | None
+) -> tuple[list[float], int]:
+    """When each reference word ended on the client's clock (see `word_times`), and how many
+    were timed by a timestamp; the pause the harness inserted shifts the words after it."""
+    times = reference_word_ends(reference, turn["speech_s"], timed)
     ends = []
-    for k in range(1, words + 1):
-        offset = spoken * k / words
+    for offset in times.ends_s:
         if turn["pause_at_s"] is not None and offset > turn["pause_at_s"]:
             offset += turn["pause_s"]
-        ends.append(start + offset)
-    return ends
+        ends.append(turn["speech_start"] + offset)
+    return ends, times.timed
 
 
 def caption_lags(
-    turn: dict[str, Any], normalize: Callable[[str], str], *, stable_only: bool = False
-) -> tuple[list[float], int]:
+    turn: dict[str, Any],
+    normalize: Callable[[str], str],
+    timed: Sequence[WordEnd] | None = None,
+    *,
+    stable_only: bool = False,
+) -> tuple[list[float], int, int]:
     """Per reference word first seen in a partial (its stable words, then its tentative ones,
-    as a caption shows them; `stable_only`: the stable words alone): its lag in ms; and the
-    reference length."""
+    as a caption shows them; `stable_only`: the stable words alone): its lag in ms; the
+    reference length; and how many of its words `timed` (the clip's word timestamps) timed."""
     reference = normalize(turn["transcript"]).split()
     if not reference or turn["speech_start"] is None:
-        return [], len(reference)
-    ends = word_speech_ends(turn, len(reference))
+        return [], len(reference), 0
+    ends, timed_words = word_speech_ends(turn, reference, timed)
     first_seen: dict[int, float] = {}
     for arrived, stable, tentative in turn["partials"]:
         heard = normalize(stable if stable_only else f"{stable} {tentative}").split()
@@ -1150,7 +1174,8 @@ def caption_lags(
         for block in matcher.get_matching_blocks():
             for i in range(block.a, block.a + block.size):
                 first_seen.setdefault(i, arrived)
-    return [1000 * (first_seen[i] - ends[i]) for i in sorted(first_seen)], len(reference)
+    lags = [1000 * (first_seen[i] - ends[i]) for i in sorted(first_seen)]
+    return lags, len(reference), timed_words
 
 
 def corpus_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float | None:
@@ -1166,28 +1191,36 @@ def corpus_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float | 
 
 @dataclass(frozen=True)
 class OfflineTranscripts:
-    """tiny.en's text (stock path, as the server's finals) of each whole clip, by file name."""
+    """tiny.en's text (stock path, as the server's finals) of each whole clip, by file name,
+    and its word timestamps (a second decode, so that they cannot change the text)."""
 
     texts: dict[str, str]
     # Decode seconds per second of audio, on this machine before the run: boxes of one kind
     # differ several-fold in speed, and only this says which one a report came from.
     decode_rtf: float
+    word_ends: dict[str, list[WordEnd]] = field(default_factory=dict)
 
 
 def offline_transcripts(clips: Sequence[AnswerClip], data_dir: Path) -> OfflineTranscripts:
     """Transcribe each clip offline as the server's finals would (see `OfflineTranscripts`)."""
-    from codesage.agents.speech_to_text import WhisperSpeechToText
+    from codesage.agents.speech_to_text import WhisperSpeechToText, whisper_model_dir
 
     stt = WhisperSpeechToText.load("tiny.en", data_dir)
     stt.transcribe(np.zeros(16_000, np.float32))  # the first decode also warms the model up
-    texts, decode_s, audio_s = {}, 0.0, 0.0
+    timer = WhisperSpeechToText(whisper_model_dir("tiny.en", data_dir), word_timestamps=True)
+    normalize = english_normalizer()
+    texts, word_ends, decode_s, audio_s = {}, {}, 0.0, 0.0
     for clip in clips:
+        name = Path(clip.file).name
         audio = load_wav(clip.file, 16_000)
         started = time.perf_counter()
-        texts[Path(clip.file).name] = stt.transcribe(audio).text
+        texts[name] = stt.transcribe(audio).text
         decode_s += time.perf_counter() - started
         audio_s += len(audio) / 16_000
-    return OfflineTranscripts(texts, round(decode_s / audio_s, 4) if audio_s else 0.0)
+        lead_s = leading_silence_s(load_wav(clip.file, SAMPLE_RATE))
+        word_ends[name] = clip_word_ends(timer.transcribe(audio), lead_s, normalize)
+    rtf = round(decode_s / audio_s, 4) if audio_s else 0.0
+    return OfflineTranscripts(texts, rtf, word_ends)
 
 
 def summarize(
@@ -1196,14 +1229,16 @@ def summarize(
     client_loop_lags: Sequence[float] = (),
     offline: Mapping[str, str] | None = None,
     *,
+    word_ends: Mapping[str, Sequence[WordEnd]] | None = None,
     with_transcripts: bool = False,
 ) -> dict[str, Any]:
     """The latency, caption and accuracy figures over every turn of every client; `offline`
-    (clip name to text) gives `wer_offline` on the same turns."""
+    (clip name to text) gives `wer_offline` on the same turns, `word_ends` (clip name to its
+    word timestamps) the speech time of each word for the caption lags."""
     normalize = english_normalizer()
     turns = [t for r in results for t in r["turns"] if t["speech_end"] is not None]
     response, gap, final_lag, lags, stable_lags = [], [], [], [], []
-    words_total = words_seen = 0
+    words_total = words_seen = words_timed = 0
     for turn in turns:
         if turn["agent_onset"] is not None:
             gap.append(1000 * (turn["agent_onset"] - turn["speech_end"]))
@@ -1211,11 +1246,13 @@ def summarize(
                 response.append(1000 * (turn["agent_onset"] - turn["final_at"]))
         if turn["final_received"] is not None:
             final_lag.append(1000 * (turn["final_received"] - turn["speech_end"]))
-        word_lags, words = caption_lags(turn, normalize)
+        timed = None if word_ends is None else word_ends.get(turn["clip"])
+        word_lags, words, timed_words = caption_lags(turn, normalize, timed)
         lags += word_lags
-        stable_lags += caption_lags(turn, normalize, stable_only=True)[0]
+        stable_lags += caption_lags(turn, normalize, timed, stable_only=True)[0]
         words_total += words
         words_seen += len(word_lags)
+        words_timed += timed_words
     scored = [t for t in turns if not t["lost"] and t["final_text"] is not None]
     references = [t["transcript"] for t in scored]
     hypotheses = [t["final_text"] for t in scored]
@@ -1232,6 +1269,7 @@ def summarize(
         "turn_gap_ms": percentiles(gap, "p50", "p95", "max"),
         "caption_partial_lag_ms": percentiles(lags, "p50", "p95", "max"),
         "caption_partial_coverage": round(words_seen / words_total, 3) if words_total else None,
+        "caption_words_timed": round(words_timed / words_total, 3) if words_total else None,
         "caption_stable_lag_ms": percentiles(stable_lags, "p50", "p95", "max"),
         "final_lag_ms": percentiles(final_lag, "p50", "p95", "max"),
         "wer": corpus_wer(references, hypotheses),
@@ -1569,6 +1607,11 @@ class BenchmarkTarget:
         return self.offline.texts if self.offline else None
 
     @property
+    def word_ends(self) -> dict[str, list[WordEnd]] | None:
+        """The word timestamps of each clip, by file name (None likewise)."""
+        return self.offline.word_ends if self.offline else None
+
+    @property
     def decode_rtf(self) -> float | None:
         """This machine's offline decode seconds per second of audio (None likewise)."""
         return self.offline.decode_rtf if self.offline else None
@@ -1698,7 +1741,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         elapsed = time.time() - t0
         histograms_after = scrape_histograms(url)
         report = summarize(
-            results, args.interviews, client_lags, target.offline_texts, with_transcripts=True
+            results,
+            args.interviews,
+            client_lags,
+            target.offline_texts,
+            word_ends=target.word_ends,
+            with_transcripts=True,
         )
         logged = spoken_turn_log(server.log_path, t0) if server is not None else []
         decision_to_audio = [

@@ -488,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
             args.interviews,
             outcome.client_lags,
             target.offline_texts,
+            word_ends=target.word_ends,
             with_transcripts=True,  # pooled_wer.py takes soaks too
         )
 
