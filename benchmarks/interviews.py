@@ -44,7 +44,8 @@ server's `at` times are comparable only when both run on one machine, which is t
   British-to-American spelling table). Lost finals are left out of it and counted apart.
   `wer_offline` is the same model (tiny.en, stock path) on each whole clip, scored on the
   same turns (a clip played twice counts twice), for comparison; `wer_reference_words` says
-  how many words both are measured on, and `transcripts` lists each turn's three texts.
+  how many words both are measured on, and `transcripts` lists each turn's three texts (and
+  `caption_lag_max_ms`, its worst caption lag, to find the turns where captions stalled).
 - cpu_percent: CPU time of the server's processes (the node, its children and the embedded
   Postgres) over the interview window / wall time, in percent of one core (200 = two cores).
   `client_cpu_percent` is the same for this harness and its client processes, which share the
@@ -1239,6 +1240,7 @@ def summarize(
     turns = [t for r in results for t in r["turns"] if t["speech_end"] is not None]
     response, gap, final_lag, lags, stable_lags = [], [], [], [], []
     words_total = words_seen = words_timed = 0
+    worst_lag: list[float | None] = []  # per turn, so that a report names the stalled clips
     for turn in turns:
         if turn["agent_onset"] is not None:
             gap.append(1000 * (turn["agent_onset"] - turn["speech_end"]))
@@ -1249,6 +1251,7 @@ def summarize(
         timed = None if word_ends is None else word_ends.get(turn["clip"])
         word_lags, words, timed_words = caption_lags(turn, normalize, timed)
         lags += word_lags
+        worst_lag.append(round(max(word_lags)) if word_lags else None)
         stable_lags += caption_lags(turn, normalize, timed, stable_only=True)[0]
         words_total += words
         words_seen += len(word_lags)
@@ -1289,8 +1292,9 @@ def summarize(
                 "final": None if t["lost"] else t["final_text"],  # a lost one was typed
                 "lost": t["lost"],
                 "offline": None if offline is None else offline[t["clip"]],
+                "caption_lag_max_ms": worst,
             }
-            for t in turns
+            for t, worst in zip(turns, worst_lag, strict=True)
         ]
     return report
 

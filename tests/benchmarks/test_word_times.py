@@ -52,10 +52,11 @@ def test_the_caption_lag_of_a_word_is_counted_from_its_timestamp() -> None:
     partials = [(101.0, "", "we keep"), (102.5, "we keep", "secrets in a"), (104.5, "", "vault")]
     results = [{"turns": [turn(partials)], "error": None}]
 
-    report = summarize(results, 1, word_ends=timed)
+    report = summarize(results, 1, word_ends=timed, with_transcripts=True)
     # we 600, keep 200, secrets 900, in 500, a 300, vault 600 ms after each was said.
     assert report["caption_partial_lag_ms"] == {"p50": 550.0, "p95": 825.0, "max": 900.0}
     assert report["caption_words_timed"] == 1.0
+    assert report["transcripts"][0]["caption_lag_max_ms"] == 900  # which turn lagged most
 
     even = summarize(results, 1)  # no timestamps: 0.67 s per word
     assert even["caption_partial_lag_ms"]["max"] == pytest.approx(1000 * (102.5 - 102.0), abs=1)
