@@ -135,6 +135,11 @@ def _words(text: str) -> list[_Word]:
     return [word for word in (_Word(token) for token in text.split()) if word.key]
 
 
+_REALIGN_WORDS = 8
+"""How many of the last committed words a decode that heard the last ones otherwise is lined
+up by."""
+
+
 def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None:
     """The hypothesis words after the committed ones, or None when they do not line up.
 
@@ -165,9 +170,6 @@ def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None
             end = block.b + block.size + unmatched
             return hypothesis[end:] if end <= len(hypothesis) else None
     return None
-
-
-_REALIGN_WORDS = 8
 
 
 MIN_DROPPED_WORDS = 3
