@@ -233,8 +233,8 @@ class LiveCaptioner:
 
     Only voiced audio is kept: speech, up to `pause_s` of silence after it, and `pre_roll_s`
     before speech resumes. At most one partial decode is in flight. `lead_in` is the audio just
-    before the utterance's first voiced window (its last `pre_roll_s` are kept): the final
-    decodes it, partials do not, so that it costs no extra caption decode.
+    before the utterance's first voiced window (its last `pre_roll_s` are kept): the final and
+    the partials of the first caption window open on it.
     """
 
     def __init__(
@@ -460,6 +460,10 @@ class LiveCaptioner:
     async def _decode(self, end: int, gap: _Gap | None) -> None:
         start = self._window_start
         audio = self._audio.slice(start, end)
+        if start == 0:
+            # Whisper takes audio that opens on speech for no speech: without the lead-in the
+            # first window's captions could stay empty until the first pause.
+            audio = np.concatenate([self._lead_in, audio])
         loop = asyncio.get_running_loop()
         began = loop.time()
         try:
