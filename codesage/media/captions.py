@@ -305,9 +305,9 @@ class LiveCaptioner:
 
     def audio(self) -> AudioArray:
         """The utterance so far as the final decodes it: the lead-in, then the voiced audio."""
-        return self._final_audio(self._audio.length)
+        return self._from_lead_in(self._audio.length)
 
-    def _final_audio(self, length: int) -> AudioArray:
+    def _from_lead_in(self, length: int) -> AudioArray:
         return np.concatenate([self._lead_in, self._audio.slice(0, length)])
 
     def add_audio(self, samples: AudioArray, *, speech: bool) -> None:
@@ -359,7 +359,7 @@ class LiveCaptioner:
                 return True
             self._drop_speculation()
         task = asyncio.get_running_loop().create_task(
-            self._transcribe(self._final_audio(length), kind=DecodeKind.FINAL, prompt=self._prompt)
+            self._transcribe(self._from_lead_in(length), kind=DecodeKind.FINAL, prompt=self._prompt)
         )
         task.add_done_callback(_retrieve)
         self._speculation = _Speculation(length, task)
@@ -459,11 +459,9 @@ class LiveCaptioner:
 
     async def _decode(self, end: int, gap: _Gap | None) -> None:
         start = self._window_start
-        audio = self._audio.slice(start, end)
-        if start == 0:
-            # Whisper takes audio that opens on speech for no speech: without the lead-in the
-            # first window's captions could stay empty until the first pause.
-            audio = np.concatenate([self._lead_in, audio])
+        # Whisper takes audio that opens on speech for no speech: without the lead-in the
+        # first window's captions could stay empty until the first pause.
+        audio = self._from_lead_in(end) if start == 0 else self._audio.slice(start, end)
         loop = asyncio.get_running_loop()
         began = loop.time()
         try:
