@@ -143,33 +143,40 @@ up by."""
 def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None:
     """The hypothesis words after the committed ones, or None when they do not line up.
 
-    Whisper flips words between decodes ("built"/"build", a leading "and"), so a hypothesis
-    is lined up by the last committed word (or the one before it) within two positions of
-    where it should be, rather than by the whole prefix, which would stall the captions.
-    When it hears the last two committed words otherwise ("in one" → "and when"), it is lined
-    up by the words before them, as many words on.
+    Whisper flips words between decodes ("built"/"build", a leading "and") and adds or drops
+    words at the window's start, so a hypothesis is not lined up by the whole prefix, which
+    would stall the captions. In order: by the last two committed words within two positions
+    of where they should be; by a run of two or more among the last few committed words
+    ending at most two before the end ("in one" heard as "and when"), as many words on; by
+    the last committed word (or the one before it) alone within two positions. A lone word
+    comes last because a common one ("a", "the") also matches an earlier use of it.
     """
     count = len(committed)
     if count == 0:
         return hypothesis
-    for back in (1, 2):
-        if back > count:
-            break
-        for shift in (0, 1, -1, 2, -2):
-            end = count + shift
-            if (
-                back <= end <= len(hypothesis)
-                and hypothesis[end - back].key == committed[-back].key
-            ):
+    keys = [word.key for word in hypothesis]
+    if count >= 2:
+        for end in _near(count, len(keys), back=2):
+            if keys[end - 2 : end] == [committed[-2].key, committed[-1].key]:
                 return hypothesis[end:]
     recent = [word.key for word in committed[-_REALIGN_WORDS:]]
-    matcher = SequenceMatcher(None, recent, [w.key for w in hypothesis], autojunk=False)
+    matcher = SequenceMatcher(None, recent, keys, autojunk=False)
     for block in reversed(matcher.get_matching_blocks()):
         unmatched = len(recent) - (block.a + block.size)
         if block.size >= 2 and unmatched <= 2:
             end = block.b + block.size + unmatched
             return hypothesis[end:] if end <= len(hypothesis) else None
+    for back in (1, 2):
+        for end in _near(count, len(keys), back=back):
+            if back <= count and keys[end - back] == committed[-back].key:
+                return hypothesis[end:]
     return None
+
+
+def _near(count: int, length: int, *, back: int) -> list[int]:
+    """Where the committed words could end in a hypothesis of `length` words: within two
+    positions of `count`, nearest first, leaving room for `back` words before."""
+    return [count + shift for shift in (0, 1, -1, 2, -2) if back <= count + shift <= length]
 
 
 MIN_DROPPED_WORDS = 3

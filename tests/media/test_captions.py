@@ -112,6 +112,23 @@ async def test_captions_go_on_when_a_decode_hears_the_last_committed_words_other
     assert captioner.tentative == "three"
 
 
+async def test_a_decode_that_hears_more_of_the_start_does_not_repeat_the_caption() -> None:
+    script = [
+        "the most was a leaked excess key in a public",
+        "the most was a leaked excess key in a public-ri-pos-t-t-t",
+        # This decode hears the words before the window's first: everything moves six on,
+        # and the earlier "a" sits one position past where the last committed "a" should.
+        "Security wise, the incident that taught me the most was a leaked excess key in a "
+        "public repository.",
+        "Security wise, the incident that taught me the most was a leaked excess key in a "
+        "public repository. It was",
+    ]
+    captioner = LiveCaptioner(ScriptedTranscriber(script), settings=CaptionSettings(interval_s=1.0))
+    await feed(captioner, speech(4.2), speaking=True)
+    assert captioner.partial == "the most was a leaked excess key in a public repository."
+    assert captioner.tentative == "It was"
+
+
 async def test_the_lead_in_opens_the_final_the_early_decode_and_the_first_partials() -> None:
     transcriber = ScriptedTranscriber(["So the", "So the first"])
     settings = CaptionSettings(interval_s=1.0, pause_s=0.3, pre_roll_s=0.2)
