@@ -1668,6 +1668,61 @@ def prepare_target(
     return BenchmarkTarget(url, admin, clips, audio, offline, server, server_pid, data_dir)
 
 
+def node_figures(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    logged: Sequence[Mapping[str, float]] | None,
+) -> dict[str, Any]:
+    """The node's own figures over a run: from its /metrics histograms scraped `before` and
+    `after`, and from its spoken-turn log lines (`logged`, None when the node is not ours)."""
+
+    def hist_ms(name: str, q: float) -> float | None:
+        value = histogram_quantile(before.get(name, {}), after.get(name, {}), q)
+        return None if value is None else round(1000 * value, 1)
+
+    def p50_p95(name: str) -> dict[str, float | None]:
+        return {"p50": hist_ms(name, 0.5), "p95": hist_ms(name, 0.95)}
+
+    decision_to_audio = [
+        1000 * (t["first_agent_audio"] - t["end_of_turn"])
+        for t in logged or ()
+        if "first_agent_audio" in t and "end_of_turn" in t
+    ]
+    return {
+        "event_loop_lag_ms": {
+            "p95": hist_ms("codesage_event_loop_lag_seconds", 0.95),
+            "p99": hist_ms("codesage_event_loop_lag_seconds", 0.99),
+        },
+        "server_response_latency_ms": p50_p95("codesage_response_latency_seconds"),
+        "stt_queue_wait_ms": p50_p95("codesage_stt_queue_wait_seconds"),
+        "server_turn_stages_ms": {
+            stage: p50_p95(f"codesage_turn_latency_seconds{{stage={stage}}}")
+            for stage in TURN_STAGES
+        },
+        "server_decision_to_agent_audio_ms": percentiles(decision_to_audio, "p50", "p95", "max"),
+        "finals_restored": (
+            None if logged is None else sum(1 for t in logged if t["final_restored_words"])
+        ),
+    }
+
+
+def run_settings(args: argparse.Namespace, target: BenchmarkTarget) -> dict[str, Any]:
+    """The options a report was made with, as far as interviews.py and soak.py share them."""
+    return {
+        "answers_per_interview": args.answers_per_interview,
+        "template": args.template,
+        "client_processes": max(
+            1, min(args.interviews, args.client_processes or os.cpu_count() or 1)
+        ),
+        "server": args.url or f"embedded, from {args.server_source.resolve()}",
+        "warmup": args.warmup,
+        "audio": target.audio,
+        "think_s": [args.think_min_s, args.think_max_s],
+        "pause_s": [args.pause_min_s, args.pause_max_s],
+        "ramp_s": args.ramp_s,
+    }
+
+
 def resource_figures(
     sampler: ResourceSampler, rss_base: float | None, pss_base: float | None, interviews: int
 ) -> dict[str, float | None]:
@@ -1752,63 +1807,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             word_ends=target.word_ends,
             with_transcripts=True,
         )
-        logged = spoken_turn_log(server.log_path, t0) if server is not None else []
-        decision_to_audio = [
-            1000 * (t["first_agent_audio"] - t["end_of_turn"])
-            for t in logged
-            if "first_agent_audio" in t and "end_of_turn" in t
-        ]
-
-        def hist_ms(name: str, q: float) -> float | None:
-            value = histogram_quantile(
-                histograms_before.get(name, {}), histograms_after.get(name, {}), q
-            )
-            return None if value is None else round(1000 * value, 1)
-
+        logged = spoken_turn_log(server.log_path, t0) if server is not None else None
         report.update(
             {
                 **resource_figures(sampler, rss_base, pss_base, args.interviews),
-                "event_loop_lag_ms": {
-                    "p95": hist_ms("codesage_event_loop_lag_seconds", 0.95),
-                    "p99": hist_ms("codesage_event_loop_lag_seconds", 0.99),
-                },
-                "server_response_latency_ms": {
-                    "p50": hist_ms("codesage_response_latency_seconds", 0.5),
-                    "p95": hist_ms("codesage_response_latency_seconds", 0.95),
-                },
-                "stt_queue_wait_ms": {
-                    "p50": hist_ms("codesage_stt_queue_wait_seconds", 0.5),
-                    "p95": hist_ms("codesage_stt_queue_wait_seconds", 0.95),
-                },
-                "server_turn_stages_ms": {
-                    stage: {
-                        "p50": hist_ms(f"codesage_turn_latency_seconds{{stage={stage}}}", 0.5),
-                        "p95": hist_ms(f"codesage_turn_latency_seconds{{stage={stage}}}", 0.95),
-                    }
-                    for stage in TURN_STAGES
-                },
-                "server_decision_to_agent_audio_ms": percentiles(
-                    decision_to_audio, "p50", "p95", "max"
-                ),
-                "finals_restored": (
-                    sum(1 for t in logged if t["final_restored_words"]) if server else None
-                ),
+                **node_figures(histograms_before, histograms_after, logged),
                 "elapsed_s": round(elapsed, 1),
                 "commit": git_commit(),
                 "machine": {**machine_span(host), "stt_decode_rtf": target.decode_rtf},
                 "settings": {
-                    "answers_per_interview": args.answers_per_interview,
+                    **run_settings(args, target),
                     "first_answer": args.first_answer,
                     "seed": args.seed,
-                    "client_processes": max(
-                        1, min(args.interviews, args.client_processes or os.cpu_count() or 1)
-                    ),
-                    "server": args.url or f"embedded, from {args.server_source.resolve()}",
-                    "warmup": args.warmup,
-                    "audio": target.audio,
-                    "think_s": [args.think_min_s, args.think_max_s],
-                    "pause_s": [args.pause_min_s, args.pause_max_s],
-                    "ramp_s": args.ramp_s,
                 },
             }
         )

@@ -70,22 +70,23 @@ from benchmarks.interviews import (  # noqa: E402
     clips_from,
     end_interviews,
     git_commit,
-    histogram_quantile,
     interview_seed,
     machine,
     machine_span,
+    node_figures,
     parse_args,
     prepare_target,
     progress,
     resource_figures,
     run_interview,
+    run_settings,
     schedule_interviews,
     scrape_histograms,
+    spoken_turn_log,
     summarize,
 )
 
 SCHEDULE_RETRY_S = 5.0  # after a failed REST call, so that a sick node is not hammered
-EVENT_LOOP_LAG = "codesage_event_loop_lag_seconds"
 
 
 # --- the client processes -----------------------------------------------------------------
@@ -478,11 +479,13 @@ def main(argv: list[str] | None = None) -> int:
             f"soak: {args.interviews} interviews at a time x {args.answers_per_interview} "
             f"answers each, for {soak.minutes:g} min"
         )
+        soak_began = time.time()
         try:
             outcome = run_soak(args, soak, url, target.admin, target.clips, sampler, server)
         finally:
             sampler.stop()
         histograms_after = scrape_histograms(url)
+        logged = spoken_turn_log(server.log_path, soak_began) if server is not None else None
         report = summarize(
             outcome.results,
             args.interviews,
@@ -491,15 +494,6 @@ def main(argv: list[str] | None = None) -> int:
             word_ends=target.word_ends,
             with_transcripts=True,  # pooled_wer.py takes soaks too
         )
-
-        def lag_ms(q: float) -> float | None:
-            value = histogram_quantile(
-                histograms_before.get(EVENT_LOOP_LAG, {}),
-                histograms_after.get(EVENT_LOOP_LAG, {}),
-                q,
-            )
-            return None if value is None else round(1000 * value, 1)
-
         report.update(
             {
                 "minutes": soak.minutes,
@@ -507,24 +501,15 @@ def main(argv: list[str] | None = None) -> int:
                 **resource_figures(sampler, rss_base, pss_base, args.interviews),
                 **flatness(outcome.timeline, outcome.window_s),
                 "memory_timeline": outcome.timeline,
-                "event_loop_lag_ms": {"p95": lag_ms(0.95), "p99": lag_ms(0.99)},
+                **node_figures(histograms_before, histograms_after, logged),
                 "soak_s": round(outcome.window_s, 1),
                 "elapsed_s": round(outcome.elapsed_s, 1),
                 "commit": git_commit(),
                 "machine": {**machine_span(host), "stt_decode_rtf": target.decode_rtf},
                 "settings": {
-                    "answers_per_interview": args.answers_per_interview,
+                    **run_settings(args, target),
+                    "seed": args.seed,
                     "sample_s": soak.sample_s,
-                    "client_processes": max(
-                        1, min(args.interviews, args.client_processes or os.cpu_count() or 1)
-                    ),
-                    "server": args.url or f"embedded, from {args.server_source.resolve()}",
-                    "template": args.template,
-                    "warmup": args.warmup,
-                    "audio": target.audio,
-                    "think_s": [args.think_min_s, args.think_max_s],
-                    "pause_s": [args.pause_min_s, args.pause_max_s],
-                    "ramp_s": args.ramp_s,
                 },
             }
         )

@@ -37,6 +37,10 @@ KEYS: ReportKeys = {
     "pss_mb_last_quarter_mean": None,
     "pss_mb_slope_per_10min": None,
     "node_pss_mb_slope_per_10min": None,
+    "event_loop_lag_ms": ("p95", "p99"),
+    "stt_queue_wait_ms": ("p50", "p95"),
+    "server_turn_stages_ms": ("end_of_turn", "final_transcript", "first_agent_audio"),
+    "finals_restored": None,
     "commit": None,
     "machine": None,
     "settings": None,
@@ -50,6 +54,8 @@ def test_a_short_soak_completes_and_reports_every_figure(tmp_path: Path) -> None
     assert "interviews completed" in stderr, "progress goes to stderr"
     assert_complete(report, KEYS)
     assert report["interviews"] == 1
+    # The node's spoken-turn log lines are read, as interviews.py reads them.
+    assert isinstance(report["finals_restored"], int)
     assert report["memory_timeline"], "the timeline has samples"
     for sample in report["memory_timeline"]:
         assert set(sample) == {
