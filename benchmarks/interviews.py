@@ -1585,7 +1585,7 @@ def plot(out: Path, reports: Sequence[Path]) -> None:
     cores = machines[-1].get("cores") if machines else None
     # Boxes of one kind differ several-fold at Whisper: the title says how fast this one was.
     rtfs = [m["stt_decode_rtf"] for m in machines if m.get("stt_decode_rtf")]
-    speed = f", Whisper decode {min(rtfs):.2f}-{max(rtfs):.2f} s per s of audio" if rtfs else ""
+    speed = f", Whisper decode {min(rtfs):.3f}-{max(rtfs):.3f} s per s of audio" if rtfs else ""
     figure.suptitle(f"CODESAGE under load ({cores} cores{speed}, commit {commit})")
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -1639,7 +1639,10 @@ def prepare_target(
     if not offline_of_all:  # the warm-up plays the first of them
         count = min(len(clips), args.interviews * args.answers_per_interview)
         transcribed = clips_from(clips, args.first_answer, count)
-    offline = offline_transcripts(transcribed, workdir) if args.offline_wer else None
+    offline = None
+    if args.offline_wer:
+        progress(f"transcribing {len(transcribed)} answers offline (the WER reference, word times)")
+        offline = offline_transcripts(transcribed, workdir)
     server: EmbeddedServer | None = None
     if args.url:
         url = args.url.rstrip("/")
