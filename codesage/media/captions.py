@@ -166,9 +166,9 @@ def _tail(committed: list[_Word], hypothesis: list[_Word]) -> list[_Word] | None
         if block.size >= 2 and unmatched <= 2:
             end = block.b + block.size + unmatched
             return hypothesis[end:] if end <= len(hypothesis) else None
-    for back in (1, 2):
+    for back in range(1, min(count, 2) + 1):
         for end in _near(count, len(keys), back=back):
-            if back <= count and keys[end - back] == committed[-back].key:
+            if keys[end - back] == committed[-back].key:
                 return hypothesis[end:]
     return None
 
