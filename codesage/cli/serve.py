@@ -10,6 +10,7 @@ from typing import Any
 
 from codesage.config import SettingsError, configure_logging, load_settings
 from codesage.config.allocator import fix_mmap_threshold, limit_malloc_arenas
+from codesage.config.blas_threads import limit_blas_threads
 from codesage.storage.connections import DatabaseError, RedisUnavailableError
 from codesage.storage.embedded import EmbeddedServerError
 
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     # Before any thread starts: every model, codec and executor thread would get an arena.
     limit_malloc_arenas()
     fix_mmap_threshold()
+    limit_blas_threads()
     try:
         asyncio.run(serve(settings))
     except (DatabaseError, RedisUnavailableError, EmbeddedServerError) as exc:
