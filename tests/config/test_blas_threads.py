@@ -22,7 +22,8 @@ print(json.dumps({"applied": applied, "blas_threads": blas}))
 """
 
 
-def probe(**variables: str) -> dict[str, object]:
+def probe(**variables: str) -> tuple[bool, list[int]]:
+    """Whether the limit applied, and the thread count of each BLAS library loaded."""
     chosen = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
     env = {name: value for name, value in os.environ.items() if name not in chosen}
     run = subprocess.run(
@@ -33,20 +34,20 @@ def probe(**variables: str) -> dict[str, object]:
         check=True,
         timeout=120,
     )
-    result: dict[str, object] = json.loads(run.stdout)
-    return result
+    result = json.loads(run.stdout)
+    return bool(result["applied"]), [int(threads) for threads in result["blas_threads"]]
 
 
 def test_blas_loaded_before_and_after_the_limit_runs_one_thread() -> None:
-    result = probe()
-    assert result["applied"] is True
+    applied, blas_threads = probe()
+    assert applied is True
     # numpy's and scipy's copies of OpenBLAS (on a machine with one core, 1 whatever we do).
-    assert result["blas_threads"] and set(result["blas_threads"]) == {1}  # type: ignore[arg-type]
+    assert blas_threads and set(blas_threads) == {1}
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="BLAS runs one thread on one core anyway")
 @pytest.mark.parametrize("variable", ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"])
 def test_an_operators_own_thread_count_wins(variable: str) -> None:
-    result = probe(**{variable: "2"})
-    assert result["applied"] is False
-    assert set(result["blas_threads"]) == {2}  # type: ignore[arg-type]
+    applied, blas_threads = probe(**{variable: "2"})
+    assert applied is False
+    assert set(blas_threads) == {2}
