@@ -18,11 +18,15 @@ plain-English technical answers are synthesized with piper into a temporary fold
 
 What is measured, and how (every time is a wall-clock time on the client's machine; the
 server's `at` times are comparable only when both run on one machine, which is the default):
-- response_latency_ms: the `answer_final` event's `at` (server clock; committed after the
-  end-of-turn decision *and* the final Whisper decode: the decision itself is not visible to a
-  client) → the first loud frame (peak > 500 of 32767) of the agent's next utterance received
-  by the client. So it is the engine's "answer in → voice out" time: scoring, choosing and
-  committing the next prompt, text-to-speech, WebRTC send and receive.
+- response_latency_ms: the end-of-turn decision (the `answer_final` event's `turn_ended_at`,
+  server clock) → the first loud frame (peak > 500 of 32767) of the agent's next utterance
+  received by the client: what the candidate waits once the node has decided the answer is
+  over. It includes whatever of the final Whisper decode had not finished by the decision
+  (`speculate_final` starts it in the pause), then scoring, choosing and committing the next
+  prompt, text-to-speech, WebRTC send and receive.
+- final_to_agent_audio_ms: the same from the `answer_final` event's `at` (committed after the
+  final decode): the engine's "answer in → voice out" time alone. Until the eleventh session
+  (2026-11-25) reports called this `response_latency_ms`.
 - turn_gap_ms: the end of the candidate's speech (known from the audio schedule) → that same
   first loud agent frame. It includes the patient end-of-turn silence (1.6-5 s by design) and
   the final decode: it is what the candidate experiences, not a latency target.
@@ -436,6 +440,7 @@ class TurnRecord:
     partials: list[tuple[float, str, str]] = field(default_factory=list)  # at, stable, tentative
     final_text: str | None = None
     final_at: float | None = None  # server clock (the event's `at`)
+    turn_ended_at: float | None = None  # server clock (the end-of-turn decision)
     final_received: float | None = None
     next_prompt_received: float | None = None
     next_prompt_kind: str | None = None
@@ -727,6 +732,8 @@ async def run_interview(spec: InterviewSpec) -> dict[str, Any]:
                 _, arrived, event = found
                 record.final_received = arrived
                 record.final_at = _server_time(event["at"])
+                ended = event["payload"].get("turn_ended_at")
+                record.turn_ended_at = None if ended is None else _server_time(str(ended))
                 record.final_text = str(event["payload"].get("text", ""))
                 record.lost = record.lost or not record.final_text.strip()
             for arrived, event in events.items[cursor:]:
@@ -1238,14 +1245,16 @@ def summarize(
     word timestamps) the speech time of each word for the caption lags."""
     normalize = english_normalizer()
     turns = [t for r in results for t in r["turns"] if t["speech_end"] is not None]
-    response, gap, final_lag, lags, stable_lags = [], [], [], [], []
+    response, after_final, gap, final_lag, lags, stable_lags = [], [], [], [], [], []
     words_total = words_seen = words_timed = 0
     worst_lag: list[float | None] = []  # per turn, so that a report names the stalled clips
     for turn in turns:
         if turn["agent_onset"] is not None:
             gap.append(1000 * (turn["agent_onset"] - turn["speech_end"]))
+            if turn["turn_ended_at"] is not None:
+                response.append(1000 * (turn["agent_onset"] - turn["turn_ended_at"]))
             if turn["final_at"] is not None:
-                response.append(1000 * (turn["agent_onset"] - turn["final_at"]))
+                after_final.append(1000 * (turn["agent_onset"] - turn["final_at"]))
         if turn["final_received"] is not None:
             final_lag.append(1000 * (turn["final_received"] - turn["speech_end"]))
         timed = None if word_ends is None else word_ends.get(turn["clip"])
@@ -1269,6 +1278,7 @@ def summarize(
         ),
         "turns": len(turns),
         "response_latency_ms": percentiles(response, "p50", "p95", "max"),
+        "final_to_agent_audio_ms": percentiles(after_final, "p50", "p95", "max"),
         "turn_gap_ms": percentiles(gap, "p50", "p95", "max"),
         "caption_partial_lag_ms": percentiles(lags, "p50", "p95", "max"),
         "caption_partial_coverage": round(words_seen / words_total, 3) if words_total else None,
@@ -1545,7 +1555,7 @@ def plot(out: Path, reports: Sequence[Path]) -> None:
             "response_latency_ms",
             "response latency",
             (350, 700),
-            "answer_final → first agent audio (ms)",
+            "end of turn decided → first agent audio (ms)",
         ),
         (
             captions,

@@ -257,10 +257,14 @@ class InterviewActor:
             )
         text = command.text.strip()
         prompt.answered = True
-        self._emit(
-            "answer_final",
-            {"prompt_id": prompt.prompt_id, "text": text, "source": command.source},
-        )
+        final: dict[str, Any] = {
+            "prompt_id": prompt.prompt_id,
+            "text": text,
+            "source": command.source,
+        }
+        if command.turn_ended_at is not None:
+            final["turn_ended_at"] = command.turn_ended_at.isoformat()
+        self._emit("answer_final", final)
         if prompt.scored and prompt.question_id is not None:
             earlier = self._state.answer_texts.get(prompt.question_id)
             scored_text = f"{earlier}\n\n{text}" if earlier and prompt.kind == "follow_up" else text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 ObserverActionName = Literal[
@@ -39,6 +40,8 @@ class Answer:
     prompt_id: str
     text: str
     source: Literal["typed", "voice"] = "typed"
+    turn_ended_at: datetime | None = None
+    """A spoken answer's end-of-turn decision, which comes before its final transcript."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -348,6 +349,7 @@ class VoiceConversation:
             return
         turn.finished = True
         turn.mark("end_of_turn")
+        ended_at = datetime.now(UTC)
         transcript = await turn.captioner.finish()
         turn.mark("final_transcript")
         text = transcript.text.strip()
@@ -357,7 +359,7 @@ class VoiceConversation:
         # actor's reply reaches us, and its first audio frame closes this turn's timeline.
         self._timed_turn = turn
         try:
-            await self._ask(Answer(turn.prompt_id, text, source="voice"))
+            await self._ask(Answer(turn.prompt_id, text, source="voice", turn_ended_at=ended_at))
         except InterviewError as exc:
             self._timed_turn = None
             log.info("spoken answer refused", extra={"code": exc.code})

@@ -52,6 +52,17 @@ def test_the_offline_wer_counts_each_played_turn_and_leaves_out_the_lost_ones() 
     assert lost["lost"] and lost["final"] is None and lost["offline"] == OFFLINE["b.wav"]
 
 
+def test_response_latency_runs_from_the_end_of_turn_decision_not_from_the_final() -> None:
+    record = TurnRecord(0, 1, "p1", "question", REFERENCES["a.wav"], "a.wav", speech_end=1.0)
+    record.final_text = REFERENCES["a.wav"]
+    # Decided 1.6 s after the speech; the final decode took 1.5 s more; the agent spoke 0.3 s on.
+    record.turn_ended_at, record.final_at, record.agent_onset = 2.6, 4.1, 4.4
+    report = summarize([{"turns": [asdict(record)], "error": None}], 1)
+    assert report["response_latency_ms"]["p50"] == pytest.approx(1800)
+    assert report["final_to_agent_audio_ms"]["p50"] == pytest.approx(300)
+    assert report["turn_gap_ms"]["p50"] == pytest.approx(3400)
+
+
 def test_the_node_log_gives_each_turn_its_stages_and_whether_its_final_was_restored(
     tmp_path: Path,
 ) -> None:

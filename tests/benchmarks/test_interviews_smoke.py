@@ -15,6 +15,7 @@ KEYS: ReportKeys = {
     "interviews": None,
     "turns": None,
     "response_latency_ms": ("p50", "p95", "max"),
+    "final_to_agent_audio_ms": ("p50", "p95", "max"),
     "turn_gap_ms": ("p50", "p95"),
     "caption_partial_lag_ms": ("p50", "p95"),
     "final_lag_ms": ("p50", "p95"),

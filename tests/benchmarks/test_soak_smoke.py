@@ -20,6 +20,7 @@ KEYS: ReportKeys = {
     "interviews_failed": None,
     "turns": None,
     "response_latency_ms": ("p50", "p95", "max"),
+    "final_to_agent_audio_ms": ("p50", "p95", "max"),
     "turn_gap_ms": ("p50", "p95", "max"),
     "caption_partial_lag_ms": ("p50", "p95", "max"),
     "final_lag_ms": ("p50", "p95", "max"),

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -196,8 +197,10 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
             if event["type"] == "answer_partial":
                 partials.append(event["payload"]["text"])
             elif event["type"] == "answer_final":
-                final = event["payload"]
+                final, final_at = event["payload"], event["at"]
         assert final["source"] == "voice" and final["prompt_id"] == prompt["prompt_id"]
+        # The turn ended (the decision) before the final transcript was committed.
+        assert datetime.fromisoformat(final["turn_ended_at"]) <= datetime.fromisoformat(final_at)
         assert word_error_rate(ANSWER, final["text"]) < 0.35, final["text"]
         assert partials, "live captions came before the final"
         assert all(b.startswith(a) for a, b in itertools.pairwise(partials))
