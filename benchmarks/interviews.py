@@ -1325,6 +1325,8 @@ def spoken_turn_log(log_path: Path, since: float) -> list[dict[str, float]]:
                 if entry.get("msg") == "spoken turn" and _server_time(entry["ts"]) >= since:
                     turn = {s: float(entry[f"{s}_s"]) for s in TURN_STAGES if f"{s}_s" in entry}
                     turn["final_restored_words"] = float(entry.get("final_restored_words", 0))
+                    turn["final_speculative"] = float(bool(entry.get("final_speculative")))
+                    turn["final_decodes_ahead"] = float(entry.get("final_decodes_ahead", 0))
                     turns.append(turn)
     return turns
 
@@ -1715,6 +1717,12 @@ def node_figures(
         "server_decision_to_agent_audio_ms": percentiles(decision_to_audio, "p50", "p95", "max"),
         "finals_restored": (
             None if logged is None else sum(1 for t in logged if t["final_restored_words"])
+        ),
+        "finals_speculative": (
+            None if logged is None else sum(1 for t in logged if t["final_speculative"])
+        ),
+        "final_decodes_ahead": (
+            None if logged is None else sum(t["final_decodes_ahead"] for t in logged)
         ),
     }
 

@@ -75,6 +75,8 @@ def test_the_node_log_gives_each_turn_its_stages_and_whether_its_final_was_resto
             "end_of_turn_s": 0.4,
             "first_agent_audio_s": 0.9,
             "final_restored_words": 6,
+            "final_speculative": True,
+            "final_decodes_ahead": 2,
         },
         {"ts": "2026-11-24T10:00:09Z", "msg": "spoken turn", "end_of_turn_s": 0.3},
     ]
@@ -82,8 +84,19 @@ def test_the_node_log_gives_each_turn_its_stages_and_whether_its_final_was_resto
     log.write_text("\n".join(json.dumps(line) for line in lines) + '\nnot json, "spoken turn"\n')
     since = 1_795_514_402.0  # 2026-11-24T10:00:02Z
     assert spoken_turn_log(log, since) == [
-        {"end_of_turn": 0.4, "first_agent_audio": 0.9, "final_restored_words": 6.0},
-        {"end_of_turn": 0.3, "final_restored_words": 0.0},
+        {
+            "end_of_turn": 0.4,
+            "first_agent_audio": 0.9,
+            "final_restored_words": 6.0,
+            "final_speculative": 1.0,
+            "final_decodes_ahead": 2.0,
+        },
+        {
+            "end_of_turn": 0.3,
+            "final_restored_words": 0.0,
+            "final_speculative": 0.0,
+            "final_decodes_ahead": 0.0,
+        },
     ]
 
 
