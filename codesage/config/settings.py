@@ -227,8 +227,9 @@ class Settings(BaseSettings):
     def voice_capacity(self) -> int:
         """Spoken interviews this node takes: the setting, else 1 per core.
 
-        Measured on 2-core boxes (docs/performance.md): 2 at a time hold the latency and caption
-        targets over 20 minutes; 4 hold them on no box measured; at 8 finals can be lost.
+        Measured on 2-core boxes (docs/performance.md): on a fast box 2 at a time hold the
+        latency and caption targets, 4 all but bursts of long answers; on a box half as fast
+        even one waits 1-2 s after a long answer; at 8 finals can be lost.
         """
         return self.max_voice_interviews or (os.cpu_count() or 1)
 
