@@ -332,29 +332,37 @@ async def load_voice_resources(
     data_dir: Path,
     stt_final_window: EncoderWindow = "full",
     inference_threads: int,
+    stt_final_threads: int = 1,
     ice_servers: list[IceServer],
     recordings: BlobStore | None,
     metrics: NodeMetrics | None = None,
     max_live_peers: int | None = None,
 ) -> VoiceResources:
     """Load the speech models once per node (in threads: this takes seconds)."""
-    from codesage.agents.speech_to_text import WhisperSpeechToText
+    from codesage.agents.speech_to_text import WhisperModelName, WhisperSpeechToText
     from codesage.agents.text_to_speech import PiperTextToSpeech
     from codesage.media.inference_pool import SpeechInferencePool
     from codesage.media.vad import SileroVadModel
 
-    def load_stt() -> WhisperSpeechToText:
+    name: WhisperModelName = "base" if stt_model == "base" else "tiny.en"
+
+    def load_stt(cpu_threads: int) -> WhisperSpeechToText:
         return WhisperSpeechToText.load(
-            "base" if stt_model == "base" else "tiny.en", data_dir, workers=inference_threads
+            name, data_dir, workers=inference_threads, cpu_threads=cpu_threads
         )
 
-    stt = await asyncio.to_thread(load_stt)
+    stt = await asyncio.to_thread(load_stt, 1)
+    # Finals get their own copy of the weights with more threads per decode: the decision
+    # waits for the final, and an idle core cuts it ~1.5x; captions stay on one thread each.
+    final_stt = (
+        stt if stt_final_threads <= 1 else await asyncio.to_thread(load_stt, stt_final_threads)
+    )
     tts = await asyncio.to_thread(PiperTextToSpeech.load)
     vad = await asyncio.to_thread(SileroVadModel)
     return VoiceResources(
         text_to_speech=tts,
         speech_pool=SpeechInferencePool(
-            stt.with_encoder_window(stt_final_window),
+            final_stt.with_encoder_window(stt_final_window),
             workers=inference_threads,
             # Partials encode only the audio's own length: ~4x cheaper; measured on the
             # concurrent benchmark at N=8 it cut caption lag p50 from 11.8 s to 2.8 s and WER

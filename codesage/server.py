@@ -85,6 +85,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                     stt_final_window=settings.stt_final_window,
                     data_dir=settings.data_dir,
                     inference_threads=settings.inference_threads,
+                    stt_final_threads=settings.stt_final_threads,
                     ice_servers=settings.ice_servers,
                     recordings=LocalFolderBlobStore(settings.data_dir / "recordings"),
                     metrics=metrics,

@@ -307,6 +307,7 @@ class WhisperSpeechToText:
         self._multilingual = bool(self._model.model.is_multilingual)
         # English-only models know one language; a multilingual model detects it when None.
         self._language = "en" if not self._multilingual else language
+        self._cpu_threads = cpu_threads
         self._encoder_window = encoder_window
         self._margin_frames = int(margin_s * _FRAMES_PER_SECOND)
         self._word_timestamps = word_timestamps
@@ -320,6 +321,7 @@ class WhisperSpeechToText:
         data_dir: Path,
         *,
         workers: int = 1,
+        cpu_threads: int = 1,
         encoder_window: EncoderWindow = "full",
         language: str | None = "en",
     ) -> WhisperSpeechToText:
@@ -327,15 +329,22 @@ class WhisperSpeechToText:
         return cls(
             whisper_model_dir(name, data_dir),
             workers=workers,
+            cpu_threads=cpu_threads,
             encoder_window=encoder_window,
             language=language,
         )
+
+    @property
+    def cpu_threads(self) -> int:
+        """CPU threads each decode of this model runs on."""
+        return self._cpu_threads
 
     def with_encoder_window(self, encoder_window: EncoderWindow) -> WhisperSpeechToText:
         """The same loaded model with another encoder window (e.g. "fit" for live partials)."""
         return WhisperSpeechToText(
             None,
             language=self._language,
+            cpu_threads=self._cpu_threads,
             encoder_window=encoder_window,
             margin_s=self._margin_frames / _FRAMES_PER_SECOND,
             word_timestamps=self._word_timestamps,

@@ -103,6 +103,15 @@ class Settings(BaseSettings):
     inference_threads: int = Field(
         default=2, ge=1, le=64, description="Threads in the shared model-inference pool."
     )
+    stt_final_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "CPU threads of each end-of-answer decode (live captions use one): a second core "
+            "that is idle finishes the final sooner after the candidate stops speaking."
+        ),
+    )
     llm_base_url: str | None = Field(
         default=None, description="Optional OpenAI-compatible endpoint, e.g. http://host/v1."
     )

@@ -42,6 +42,16 @@ def test_transcribes_speech(encoder_window: str, speech_cache: Path) -> None:
     assert 0.0 <= segment.start < segment.end <= transcript.duration
 
 
+def test_a_model_with_two_threads_per_decode_transcribes_as_one_thread_does(
+    speech_cache: Path,
+) -> None:
+    audio = join(silence(0.3), synthesize(ANSWER, speech_cache), silence(0.3))
+    two = WhisperSpeechToText.load("tiny.en", Path("unused-data-dir"), workers=2, cpu_threads=2)
+    assert two.cpu_threads == 2 and two.with_encoder_window("fit").cpu_threads == 2
+    assert whisper_tiny().cpu_threads == 1
+    assert word_error_rate(whisper_tiny().transcribe(audio).text, two.transcribe(audio).text) < 0.1
+
+
 @pytest.mark.parametrize("encoder_window", ["full", "fit"])
 @pytest.mark.parametrize(
     "audio",

@@ -61,6 +61,7 @@ async def voice_node(
         stt_model="tiny.en",
         data_dir=tmp_path,
         inference_threads=2,
+        stt_final_threads=2,  # as served: finals on their own two-thread copy of the model
         ice_servers=[],
         recordings=LocalFolderBlobStore(tmp_path / "recordings"),
     )
