@@ -815,7 +815,7 @@ def run_clients(specs: list[InterviewSpec]) -> tuple[list[dict[str, Any]], list[
 def voice_admission(interviews: int) -> dict[str, str]:
     """Environment for the embedded node so that it admits every benchmark interview's voice.
 
-    The node's default (2 voice peers per core) would make the rest type, and the benchmark is
+    The node's default (1 voice peer per core) would make the rest type, and the benchmark is
     there to measure past it; 2N leaves room for a soak slot's next peer while the last one
     closes. An operator's own CODESAGE_MAX_VOICE_INTERVIEWS wins.
     """
