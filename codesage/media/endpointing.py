@@ -17,7 +17,9 @@ The final decode of the answer need not wait for the decision: once the silence 
 `speculate_lead_s` (2 s) of the wait the words call for, and at least `speculate_after_s`
 (0.6 s) long, `final_decode_due` says to decode the answer so far ahead of the decision. A
 fixed 0.6 s would also decode at every short thinking pause mid-answer, and the next words
-throw that decode away; 2 s ahead is more than twice the final decode's measured time.
+throw that decode away; 2 s ahead is more than twice the final decode's time on the boxes
+where it was chosen (0.5-0.6 s), but not on a box half as fast (1.3-2 s for a 20 s answer),
+where the decision still waits for the final (docs/performance.md, eleventh session).
 """
 
 from __future__ import annotations
