@@ -1698,6 +1698,10 @@ def node_figures(
     def p50_p95(name: str) -> dict[str, float | None]:
         return {"p50": hist_ms(name, 0.5), "p95": hist_ms(name, 0.95)}
 
+    def turns_with(field: str) -> int | None:
+        """Logged turns whose `field` is not zero; None when the node is not ours."""
+        return None if logged is None else sum(1 for t in logged if t[field])
+
     decision_to_audio = [
         1000 * (t["first_agent_audio"] - t["end_of_turn"])
         for t in logged or ()
@@ -1715,12 +1719,8 @@ def node_figures(
             for stage in TURN_STAGES
         },
         "server_decision_to_agent_audio_ms": percentiles(decision_to_audio, "p50", "p95", "max"),
-        "finals_restored": (
-            None if logged is None else sum(1 for t in logged if t["final_restored_words"])
-        ),
-        "finals_speculative": (
-            None if logged is None else sum(1 for t in logged if t["final_speculative"])
-        ),
+        "finals_restored": turns_with("final_restored_words"),
+        "finals_speculative": turns_with("final_speculative"),
         "final_decodes_ahead": (
             None if logged is None else sum(t["final_decodes_ahead"] for t in logged)
         ),

@@ -332,7 +332,7 @@ async def load_voice_resources(
     data_dir: Path,
     stt_final_window: EncoderWindow = "full",
     inference_threads: int,
-    stt_final_threads: int = 1,
+    stt_final_threads: int,
     ice_servers: list[IceServer],
     recordings: BlobStore | None,
     metrics: NodeMetrics | None = None,
