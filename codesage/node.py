@@ -330,7 +330,7 @@ async def load_voice_resources(
     *,
     stt_model: str,
     data_dir: Path,
-    stt_final_window: EncoderWindow = "full",
+    stt_final_window: EncoderWindow,
     inference_threads: int,
     stt_final_threads: int,
     ice_servers: list[IceServer],
@@ -366,7 +366,8 @@ async def load_voice_resources(
             workers=inference_threads,
             # Partials encode only the audio's own length: ~4x cheaper; measured on the
             # concurrent benchmark at N=8 it cut caption lag p50 from 11.8 s to 2.8 s and WER
-            # was unchanged. Finals keep the stock 30 s window unless configured otherwise.
+            # was unchanged. Finals do too by default: offline over 150 answers their WER
+            # was that of the stock 30 s window (docs/performance.md, twelfth session).
             partial_stt=stt.with_encoder_window("fit"),
             on_wait=None if metrics is None else _stt_wait_recorder(metrics),
         ),

@@ -25,7 +25,7 @@ def test_defaults_need_no_environment() -> None:
     assert settings.database_url is None and settings.redis_url is None
     assert settings.ice_servers == []
     assert settings.stt_model == "tiny.en"
-    assert settings.stt_final_window == "full"
+    assert settings.stt_final_window == "fit"
 
 
 def test_environment_is_read_and_typed(monkeypatch: pytest.MonkeyPatch) -> None:

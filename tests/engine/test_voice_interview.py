@@ -23,6 +23,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 from av import AudioFrame
 from scipy.signal import resample_poly
 
+from codesage.config.settings import Settings
 from codesage.media.endpointing import TurnTakingSettings
 from codesage.media.recording import LocalFolderBlobStore, recordings_by_track
 from codesage.node import Node, build_node, load_voice_resources
@@ -61,7 +62,9 @@ async def voice_node(
         stt_model="tiny.en",
         data_dir=tmp_path,
         inference_threads=2,
-        stt_final_threads=2,  # as served: finals on their own two-thread copy of the model
+        # As served: finals on their own two-thread copy of the model, fitted window.
+        stt_final_threads=2,
+        stt_final_window=Settings().stt_final_window,
         ice_servers=[],
         recordings=LocalFolderBlobStore(tmp_path / "recordings"),
     )
