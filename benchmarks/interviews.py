@@ -1309,7 +1309,13 @@ def summarize(
     return report
 
 
-TURN_STAGES = ("end_of_turn", "final_transcript", "score_ready", "first_agent_audio")
+TURN_STAGES = (
+    "final_decode_started",
+    "end_of_turn",
+    "final_transcript",
+    "score_ready",
+    "first_agent_audio",
+)
 
 
 def spoken_turn_log(log_path: Path, since: float) -> list[dict[str, float]]:

@@ -42,7 +42,13 @@ HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 TURN_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.5, 10.0, 15.0)
-TURN_STAGES = ("end_of_turn", "final_transcript", "score_ready", "first_agent_audio")
+TURN_STAGES = (
+    "final_decode_started",
+    "end_of_turn",
+    "final_transcript",
+    "score_ready",
+    "first_agent_audio",
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,8 @@ class NodeMetrics:
             turn_latency=Histogram(
                 "codesage_turn_latency_seconds",
                 "Spoken turns: from the end of the candidate's speech to each stage "
-                "(end_of_turn, final_transcript, score_ready, first_agent_audio).",
+                "(final_decode_started, end_of_turn, final_transcript, score_ready, "
+                "first_agent_audio).",
                 ["stage"],
                 buckets=TURN_BUCKETS,
                 unit="seconds",

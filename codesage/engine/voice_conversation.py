@@ -296,7 +296,10 @@ class VoiceConversation:
             if not decided.speech and turn.endpoint.final_decode_due():
                 # The end of the turn may be near: decode the answer so far while waiting for it,
                 # so that the end of the turn does not start the final decode but collects it.
+                started = turn.captioner.speculations
                 turn.captioner.speculate_final()
+                if turn.captioner.speculations > started:
+                    turn.mark("final_decode_started")
 
     def _current_turn(self, speech: bool) -> SpokenTurn | None:
         if self._prompt_id is None or self._closed:
@@ -313,7 +316,7 @@ class VoiceConversation:
         endpoint = EndpointDetector(self._resources.turn_taking)
 
         def on_partial(update: CaptionUpdate) -> None:
-            endpoint.update_text(update.stable)
+            endpoint.update_text(update.stable, update.tentative)
             self._partials.put_nowait((prompt_id, update))
 
         captioner = LiveCaptioner(
@@ -352,6 +355,8 @@ class VoiceConversation:
         ended_at = datetime.now(UTC)
         transcript = await turn.captioner.finish()
         turn.mark("final_transcript")
+        if not turn.captioner.final_speculative and "end_of_turn" in turn.stages:
+            turn.stages["final_decode_started"] = turn.stages["end_of_turn"]
         text = transcript.text.strip()
         if not text:
             return

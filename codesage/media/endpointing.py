@@ -18,8 +18,11 @@ The final decode of the answer need not wait for the decision: once the silence 
 (0.6 s) long, `final_decode_due` says to decode the answer so far ahead of the decision. A
 fixed 0.6 s would also decode at every short thinking pause mid-answer, and the next words
 throw that decode away; 2 s ahead is more than twice the final decode's time on the boxes
-where it was chosen (0.5-0.6 s), but not on a box half as fast (1.3-2 s for a 20 s answer),
+where it was chosen (0.5-0.6 s), but not on a box half as fast (1-2 s for a 20 s answer),
 where the decision still waits for the final (docs/performance.md, eleventh session).
+For the lead, the words include the caption's tentative tail: the last words of an answer
+become stable only once the decode at the pause is back, which on a busy box is after the
+0.6 s, and until then a finished answer reads as unfinished and its decode would start late.
 """
 
 from __future__ import annotations
@@ -100,6 +103,10 @@ def classify_ending(text: str) -> TextEnding:
     return TextEnding.NEUTRAL
 
 
+def _reading(text: str) -> tuple[TextEnding, int]:
+    return classify_ending(text), len(_WORD.findall(text.lower()))
+
+
 class TurnEventKind(StrEnum):
     """What the detector announces."""
 
@@ -142,6 +149,7 @@ class EndpointDetector:
         self._text = ""
         self._ending = TextEnding.NEUTRAL
         self._word_count = 0
+        self._shown = (TextEnding.NEUTRAL, 0)
         self._speech_run_s = 0.0
         self._speech_run_start: float | None = None
         self._started_at: float | None = None
@@ -180,24 +188,28 @@ class EndpointDetector:
         lead = self._settings.speculate_lead_s
         if lead is None or self._started_at is None or self._ended or self._silence_s <= 0:
             return False
-        start_at = max(self._settings.speculate_after_s, self.silence_needed_s() - lead)
+        needed = min(self.silence_needed_s(), self._silence_rule(*self._shown)[0])
+        start_at = max(self._settings.speculate_after_s, needed - lead)
         return self._silence_s >= start_at
 
-    def update_text(self, text: str) -> None:
-        """The latest stable transcript of the answer so far."""
+    def update_text(self, text: str, tentative: str = "") -> None:
+        """The latest stable transcript of the answer so far, and the caption's tentative
+        words after it (they only bring the final decode forward, never the decision)."""
         self._text = text
-        self._ending = classify_ending(text)
-        self._word_count = len(_WORD.findall(text.lower()))
+        self._ending, self._word_count = _reading(text)
+        self._shown = (
+            _reading(f"{text} {tentative}") if tentative else (self._ending, self._word_count)
+        )
 
     def silence_needed_s(self) -> float:
         """How much trailing silence would end the turn, given the words so far."""
-        return self._silence_rule()[0]
+        return self._silence_rule(self._ending, self._word_count)[0]
 
-    def _silence_rule(self) -> tuple[float, EndReason]:
+    def _silence_rule(self, ending: TextEnding, word_count: int) -> tuple[float, EndReason]:
         settings = self._settings
-        if self._ending is TextEnding.UNFINISHED:
+        if ending is TextEnding.UNFINISHED:
             return settings.after_unfinished_s, EndReason.SILENCE
-        if self._ending is TextEnding.COMPLETE and self._word_count >= settings.complete_min_words:
+        if ending is TextEnding.COMPLETE and word_count >= settings.complete_min_words:
             return settings.after_complete_s, EndReason.COMPLETE_ANSWER
         return settings.silence_s, EndReason.SILENCE
 
@@ -236,7 +248,7 @@ class EndpointDetector:
             events.append(TurnEvent(TurnEventKind.WRAP_UP_DUE, self._clock))
         if answered_s >= settings.max_answer_s:
             return [*events, self._end(EndReason.MAX_LENGTH)]
-        needed, reason = self._silence_rule()
+        needed, reason = self._silence_rule(self._ending, self._word_count)
         if self._silence_s > 0 and self._silence_s >= needed:
             events.append(self._end(reason))
         return events

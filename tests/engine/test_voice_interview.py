@@ -23,6 +23,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 from av import AudioFrame
 from scipy.signal import resample_poly
 
+from codesage.config.metrics import TURN_STAGES
 from codesage.config.settings import Settings
 from codesage.media.endpointing import TurnTakingSettings
 from codesage.media.recording import LocalFolderBlobStore, recordings_by_track
@@ -231,7 +232,7 @@ async def test_a_spoken_answer_is_captioned_transcribed_scored_and_recorded(
     first = next(p for p in played if p["prompt_id"] == prompt["prompt_id"])
     assert first["complete"] is False, "the candidate spoke over the question"
     assert len(first["text_played"]) < len(prompt["text"])
-    for stage in ("end_of_turn", "final_transcript", "score_ready", "first_agent_audio"):
+    for stage in TURN_STAGES:
         count = voice_node.metrics.registry.get_sample_value(
             "codesage_turn_latency_seconds_count", {"stage": stage}
         )

@@ -187,6 +187,8 @@ async def test_the_end_of_the_turn_takes_the_final_decoded_during_the_pause(
     turn = interview.conversation._turn
     assert turn is not None and turn.captioner.final_speculative
     assert {"end_of_turn", "final_transcript"} <= set(turn.stages)
+    # The log says how far ahead of the decision the final's decode started.
+    assert turn.stages["final_decode_started"] < turn.stages["end_of_turn"]
 
 
 async def test_the_final_keeps_the_soft_onset_before_the_first_voiced_window(

@@ -180,6 +180,25 @@ def test_the_final_decode_is_due_a_lead_before_the_silence_would_end_the_turn(
     assert not detector.final_decode_due()  # the turn ended
 
 
+def test_a_tentative_ending_brings_the_final_decode_forward_but_never_the_decision() -> None:
+    # The last words are stable only once the decode at the pause is back; until then the
+    # caption shows them as tentative, and the final decode need not wait for them.
+    stable, last = LONG_ANSWER.rsplit(" ", 1)
+    detector = EndpointDetector()
+    feed(detector, True, 1.0)
+    detector.update_text(stable, last)
+    # "...simple to" reads unfinished: the decision waits 5 s, the decode without the
+    # tentative "run." would start 3 s in.
+    assert detector.silence_needed_s() == 5.0, "the decision reads the stable words only"
+    assert silence_until_final_decode_due(detector) == pytest.approx(0.6, abs=WINDOW)
+    assert detector.clock_s == pytest.approx(1.0 + 5.0, abs=WINDOW)
+
+    unsure = EndpointDetector()
+    feed(unsure, True, 1.0)
+    unsure.update_text(LONG_ANSWER, "and")  # tentatively unfinished: the stable words rule
+    assert silence_until_final_decode_due(unsure) == pytest.approx(0.6, abs=WINDOW)
+
+
 def test_speech_resets_the_final_decode_lead_and_it_can_be_turned_off() -> None:
     detector = EndpointDetector(TurnTakingSettings(silence_s=2.0, speculate_lead_s=1.0))
     feed(detector, True, 1.0)
