@@ -20,11 +20,9 @@ fixed 0.6 s would also decode at every short thinking pause mid-answer, and the 
 throw that decode away; 2 s ahead is more than twice the final decode's time on the boxes
 where it was chosen (0.5-0.6 s), but not on a box half as fast (1-2 s for a 20 s answer),
 where the decision still waits for the final (docs/performance.md, eleventh session).
-For the lead, the words include the caption's tentative tail, and a long answer that does
-not read unfinished counts as complete: its last words are stable and punctuated only once
-the decode at the pause is back, which on a slow box came 0.6-0.9 s after the 0.6 s, and the
-final decode, which must not wait for that, started late (docs/performance.md, twelfth
-session). The decision itself reads the stable words only.
+For the lead, the words include the caption's tentative tail: the last words of an answer
+become stable only once the decode at the pause is back, which on a busy box is after the
+0.6 s, and until then a finished answer reads as unfinished and its decode would start late.
 """
 
 from __future__ import annotations
@@ -190,10 +188,7 @@ class EndpointDetector:
         lead = self._settings.speculate_lead_s
         if lead is None or self._started_at is None or self._ended or self._silence_s <= 0:
             return False
-        ending, word_count = self._shown
-        if ending is TextEnding.NEUTRAL:
-            ending = TextEnding.COMPLETE  # not punctuated yet: see the module's docstring
-        needed = min(self.silence_needed_s(), self._silence_rule(ending, word_count)[0])
+        needed = min(self.silence_needed_s(), self._silence_rule(*self._shown)[0])
         start_at = max(self._settings.speculate_after_s, needed - lead)
         return self._silence_s >= start_at
 

@@ -198,14 +198,6 @@ def test_a_tentative_ending_brings_the_final_decode_forward_but_never_the_decisi
     unsure.update_text(LONG_ANSWER, "and")  # tentatively unfinished: the stable words rule
     assert silence_until_final_decode_due(unsure) == pytest.approx(0.6, abs=WINDOW)
 
-    # Long, and not yet punctuated: it may well be complete, so the decode starts at once,
-    # while the decision waits the 3.5 s of no clear signal.
-    unpunctuated = EndpointDetector()
-    feed(unpunctuated, True, 1.0)
-    unpunctuated.update_text(LONG_ANSWER.rstrip("."))
-    assert silence_until_final_decode_due(unpunctuated) == pytest.approx(0.6, abs=WINDOW)
-    assert unpunctuated.clock_s == pytest.approx(1.0 + 3.5, abs=WINDOW)
-
 
 def test_speech_resets_the_final_decode_lead_and_it_can_be_turned_off() -> None:
     detector = EndpointDetector(TurnTakingSettings(silence_s=2.0, speculate_lead_s=1.0))
