@@ -1309,18 +1309,11 @@ def summarize(
     return report
 
 
-TURN_STAGES = (
-    "final_decode_started",
-    "end_of_turn",
-    "final_transcript",
-    "score_ready",
-    "first_agent_audio",
-)
-
-
 def spoken_turn_log(log_path: Path, since: float) -> list[dict[str, float]]:
     """The node's "spoken turn" log lines after `since`: seconds from the end of speech (server
     side: the last voiced window) to each stage, and `final_restored_words`, one dict per turn."""
+    from codesage.config.metrics import TURN_STAGES
+
     turns = []
     with contextlib.suppress(OSError):
         for line in log_path.read_text(errors="replace").splitlines():
@@ -1696,6 +1689,7 @@ def node_figures(
 ) -> dict[str, Any]:
     """The node's own figures over a run: from its /metrics histograms scraped `before` and
     `after`, and from its spoken-turn log lines (`logged`, None when the node is not ours)."""
+    from codesage.config.metrics import TURN_STAGES
 
     def hist_ms(name: str, q: float) -> float | None:
         value = histogram_quantile(before.get(name, {}), after.get(name, {}), q)
